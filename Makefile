@@ -1,0 +1,91 @@
+# GuestOS build. `make run` and `make test` are all a fresh Debian 12 machine needs.
+#
+#   C# (kernel/ + drivers/) --csc--> IL (build/<arch>/kernel.dll)
+#        --ilc (NativeAOT, from NuGet)--> native object (kernel.o)
+#   boot/<arch>/*.S --clang--> objects;  everything --ld.lld + linker.ld--> kernel.elf
+#
+# ARCH=x86_64|aarch64  MACHINE=q35|pc|microvm|virt  APPEND="..."  QEMU_EXTRA="..."
+
+ARCH    ?= x86_64
+ifeq ($(ARCH),x86_64)
+MACHINE ?= q35
+ILC_ARCH    := x64
+CLANG_TARGET:= x86_64-unknown-none
+KERNEL_BASE := 0x100000
+QEMU        := qemu-system-x86_64
+else ifeq ($(ARCH),aarch64)
+MACHINE ?= virt
+ILC_ARCH    := arm64
+CLANG_TARGET:= aarch64-unknown-none
+KERNEL_BASE := 0x40200000
+QEMU        := qemu-system-aarch64
+else
+$(error ARCH must be x86_64 or aarch64, not '$(ARCH)')
+endif
+
+BUILD   := build/$(ARCH)
+# drivers/ joins the kernel build once the PCI/virtio stack is integrated.
+DRIVERS ?=
+KERNEL  := $(BUILD)/kernel.elf
+
+# The SDK's own C# compiler, run directly: about 1 s, no MSBuild.
+DOTNET_SDK  := $(shell dotnet --list-sdks 2>/dev/null | tail -1 | sed -E 's/^([^ ]+) \[(.*)\]$$/\2\/\1/')
+CSC         := dotnet $(DOTNET_SDK)/Roslyn/bincore/csc.dll
+# NativeAOT's compiler, restored from NuGet on first use (tools/ilc/ilc.proj pins the version).
+NUGET_PACKAGES ?= $(HOME)/.nuget/packages
+ILC_VERSION := $(shell sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/ilc/ilc.proj)
+ILC         := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)/tools/ilc
+
+KERNEL_CS := $(shell find kernel $(DRIVERS) -name '*.cs' -not -path 'kernel/arch/*' | sort) \
+             $(sort $(wildcard kernel/arch/$(ARCH)/*.cs))
+BOOT_S    := $(sort $(wildcard boot/$(ARCH)/*.S))
+BOOT_O    := $(patsubst boot/$(ARCH)/%.S,$(BUILD)/boot/%.o,$(BOOT_S))
+
+DEBIAN_PACKAGES := qemu-system-x86 qemu-system-arm clang lld llvm gdb-multiarch
+DEBIAN_COMMANDS := qemu-system-x86_64 qemu-system-aarch64 clang ld.lld llvm-size gdb-multiarch
+
+.PHONY: all kernel run test bench debug deps clean kernels tools check-accessors
+all: kernel
+
+kernel: $(KERNEL)
+
+# --- Debian packages: installed when root, otherwise the exact command is printed ---------
+deps: $(BUILD)/.deps
+$(BUILD)/.deps:
+	@missing=""; for c in $(DEBIAN_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "missing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	  else \
+	    echo "run: sudo apt-get install -y $(DEBIAN_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+	@command -v dotnet >/dev/null || { echo "the .NET SDK 10 (dotnet) is required"; exit 1; }
+	@mkdir -p $(@D) && touch $@
+
+$(ILC):
+	dotnet restore tools/ilc/ilc.proj --packages $(NUGET_PACKAGES) -v quiet
+
+# --- The kernel ------------------------------------------------------------------------
+$(BUILD)/kernel.dll: $(KERNEL_CS) | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CSC) -nologo -nostdlib -noconfig -unsafe -optimize+ -debug:portable -deterministic \
+	  -langversion:latest -runtimemetadataversion:v4.0.30319 -t:library -nowarn:CS0649,CS0169,CS8500 \
+	  -out:$@ $(KERNEL_CS)
+
+$(BUILD)/kernel.o: $(BUILD)/kernel.dll | $(ILC)
+	$(ILC) $< -o $@ --systemmodule:kernel --targetos:linux --targetarch:$(ILC_ARCH) \
+	  --nativelib -O -g --map:$(BUILD)/kernel.map.xml --parallelism:2
+
+$(BUILD)/boot/%.o: boot/$(ARCH)/%.S | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	clang --target=$(CLANG_TARGET) -g -c $< -o $@
+
+$(KERNEL): $(BUILD)/kernel.o $(BOOT_O) linker.ld
+	ld.lld -static -nostdlib -z max-page-size=4096 -z norelro --no-rosegment \
+	  --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -Map=$(BUILD)/kernel.map -o $@ $(BOOT_O) $(BUILD)/kernel.o
+	@llvm-size $@ | awk 'NR==2 { printf "$(ARCH) kernel: %d bytes loaded (text %d + data %d), bss %d\n", $$1+$$2, $$1, $$2, $$3 }'
+
+clean:
+	rm -rf build

@@ -1,0 +1,56 @@
+using GuestOS.Hal;
+using GuestOS.Kernel.Arch;
+using GuestOS.Kernel.Boot;
+using GuestOS.Kernel.Memory;
+using GuestOS.Kernel.Runtime;
+
+namespace GuestOS.Kernel
+{
+    // The architecture-neutral kernel: memory first, then the workload the command line asks for.
+    public static unsafe class KernelMain
+    {
+        public const string Version = "0.1";
+        private const ulong MaxHeapBytes = 16UL << 20;
+
+        // The heap takes up to 16 MiB (a quarter of RAM at most) right after the image, the page
+        // allocator the rest of the boot-mapped RAM. GC statics need the heap, so they follow.
+        internal static void InitMemory(ref BootInfo boot, ulong mappedEnd)
+        {
+            CommandLine.Save(boot.CommandLine);
+            ulong start = Symbols.ImageEnd;
+            if (boot.RamStart > start) start = boot.RamStart;
+            ulong end = boot.RamEnd < mappedEnd ? boot.RamEnd : mappedEnd;
+            if (end <= start + (1UL << 20))
+            {
+                Heap.Init(0, 0);
+                Panic.Halt("no usable RAM after the kernel image");
+            }
+            ulong heapBytes = (end - start) / 4;
+            if (heapBytes > MaxHeapBytes) heapBytes = MaxHeapBytes;
+            Heap.Init(start, start + heapBytes);
+            StaticsInitializer.Run();
+            PageAllocator.Init(start + heapBytes, end);
+            boot.RamStart = start;
+            boot.RamEnd = end;
+        }
+
+        internal static void Run(ref BootInfo boot)
+        {
+            Log.Quiet = CommandLine.Has("quiet");
+            Log.Write("GuestOS "); Log.Write(Version); Log.Write(" "); Log.Write(Machine.Name);
+            Log.Write(" booted by "); Log.Write(boot.Protocol);
+            Log.Write(" - C# compiled by NativeAOT ilc, no .NET runtime");
+            Log.Line();
+            Log.Write("memory: RAM "); Log.Hex(boot.RamStart); Log.Write("-"); Log.Hex(boot.RamEnd);
+            Log.Write(", heap "); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, ");
+            Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA");
+            Log.Line();
+            Log.Write("clock: "); Log.Dec(Timer.NowNs() / 1000); Log.Write(" us since entry");
+            Log.Line();
+            Log.Write("command line: "); CommandLine.Print(); Log.Line();
+
+            if (CommandLine.Has("test")) { SelfTests.Run(); return; }
+            Workload.Run(ref boot);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Runtime;
+using GuestOS.Hal;
+using GuestOS.Kernel.Boot;
+using GuestOS.Kernel.Console;
+
+namespace GuestOS.Kernel.Arch
+{
+    // The first C# code on x86_64, called by boot/x86_64/entry.S in long mode with a stack,
+    // SSE on and the first GiB identity-mapped. One ELF is booted by QEMU either through
+    // Multiboot1 (eax = 0x2BADB002, ebx = multiboot_info) or PVH (ebx = hvm_start_info).
+    internal static unsafe class Entry
+    {
+        private const uint MultibootBootloaderMagic = 0x2BADB002;
+        private const uint PvhStartMagic = 0x336ec578;   // hvm_start_info.magic (xen/arch-x86/hvm/start_info.h)
+
+        [RuntimeExport("kernel_entry")]
+        private static void KernelEntry(uint magic, ulong info)
+        {
+            Timer.MarkEntry();
+            BootInfo boot = magic == MultibootBootloaderMagic ? FromMultiboot(info) : FromPvh(info);
+            KernelMain.InitMemory(ref boot, Machine.BootMapEnd);   // heap first: `new` works after this
+            ConsoleOutput.Device = new Serial16550(0x3F8);
+            Idt.Install();
+            Timer.Calibrate();
+            KernelMain.Run(ref boot);
+        }
+
+        // Multiboot 1 information structure (Multiboot Specification 0.6.96, section 3.3).
+        private static BootInfo FromMultiboot(ulong info)
+        {
+            BootInfo boot = default;
+            boot.Protocol = "multiboot";
+            uint flags = *(uint*)info;
+            if ((flags & (1 << 0)) != 0)
+            {
+                // mem_upper: KiB of contiguous RAM from 1 MiB.
+                boot.RamStart = 0x100000;
+                boot.RamEnd = 0x100000 + (ulong)(*(uint*)(info + 8)) * 1024;
+            }
+            if ((flags & (1 << 2)) != 0)
+                boot.CommandLine = (byte*)(ulong)(*(uint*)(info + 16));
+            boot.AcpiRsdp = Acpi.FindRsdpInBios();
+            return boot;
+        }
+
+        // PVH: struct hvm_start_info; version 1 carries an E820-style memory map.
+        private static BootInfo FromPvh(ulong info)
+        {
+            BootInfo boot = default;
+            boot.Protocol = "pvh";
+            if (*(uint*)info != PvhStartMagic)
+                Panic.Halt("unknown boot protocol: neither Multiboot magic nor hvm_start_info");
+            uint version = *(uint*)(info + 4);
+            ulong cmdline = *(ulong*)(info + 24);
+            if (cmdline != 0) boot.CommandLine = (byte*)cmdline;
+            boot.AcpiRsdp = *(ulong*)(info + 32);
+            if (version >= 1)
+            {
+                ulong map = *(ulong*)(info + 40);
+                uint entries = *(uint*)(info + 48);
+                for (uint i = 0; i < entries; i++)
+                {
+                    // hvm_memmap_table_entry { u64 addr; u64 size; u32 type; u32 reserved; }
+                    ulong addr = *(ulong*)(map + i * 24);
+                    ulong size = *(ulong*)(map + i * 24 + 8);
+                    uint type = *(uint*)(map + i * 24 + 16);
+                    if (type == 1 && size > boot.RamEnd - boot.RamStart)
+                    {
+                        boot.RamStart = addr;
+                        boot.RamEnd = addr + size;
+                    }
+                }
+            }
+            if (boot.AcpiRsdp == 0) boot.AcpiRsdp = Acpi.FindRsdpInBios();
+            return boot;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace GuestOS.Kernel.Arch
+{
+    // x86_64 page-table entries (Intel SDM vol. 3, section 4.5).
+    internal static class PageTableFormat
+    {
+        private const ulong Present = 1 << 0, Writable = 1 << 1, WriteThrough = 1 << 3,
+                            CacheDisable = 1 << 4, PageSize = 1 << 7;
+
+        internal static ulong Root() => Machine.ReadCr3() & 0x000FFFFFFFFFF000UL;
+        internal static bool IsValid(ulong entry) => (entry & Present) != 0;
+        internal static bool IsTable(ulong entry, int level) => (entry & PageSize) == 0;
+        internal static ulong Table(ulong phys) => phys | Present | Writable;
+
+        // A 2 MiB page, uncached (PCD | PWT select UC with the power-on PAT).
+        internal static ulong DeviceBlock(ulong phys) => phys | Present | Writable | WriteThrough | CacheDisable | PageSize;
+
+        // New entries only replace non-present ones, which the TLB never caches.
+        internal static void Synchronize() { }
+    }
+}

@@ -1,0 +1,20 @@
+namespace Internal.Runtime
+{
+    // The head of NativeAOT's type descriptor, as ilc lays it out (.NET 10). The allocator
+    // needs the sizes; casts need the parent (related type) pointer.
+    internal unsafe struct MethodTable
+    {
+        internal ushort ComponentSize;     // element size of arrays and strings, else 0
+        internal ushort Flags;
+        internal uint BaseSize;            // object size without array elements (incl. header)
+        internal MethodTable* RelatedType; // base type (classes) or element type (arrays)
+        internal ushort NumVtableSlots;
+        internal ushort NumInterfaces;
+        internal uint HashCode;
+
+        // Flags bit (in the upper 16 bits of the combined 32-bit flags word) for types whose
+        // instances carry a length: arrays and strings.
+        internal const ushort HasComponentSizeFlag = 0x8000;
+        internal bool IsArray => (Flags & 0x00F0) == 0x0080 || (Flags & HasComponentSizeFlag) != 0;
+    }
+}

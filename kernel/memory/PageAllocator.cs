@@ -1,0 +1,80 @@
+using GuestOS.Hal;
+
+namespace GuestOS.Kernel.Memory
+{
+    // Physically contiguous 4 KiB pages for DMA buffers and page tables: a bitmap over one
+    // RAM region with first-fit search. Pages come back zeroed.
+    public static unsafe class PageAllocator
+    {
+        public const ulong PageSize = 4096;
+
+        private static ulong regionStart;     // first page's address
+        private static ulong pageCount;
+        private static byte[] used;           // one bit per page
+        private static ulong searchFrom;      // first page that might be free
+        internal static ulong PagesInUse;
+
+        // The pool is [start, end); its bitmap comes from the heap, which must exist.
+        internal static void Init(ulong start, ulong end)
+        {
+            regionStart = (start + PageSize - 1) & ~(PageSize - 1);
+            pageCount = end > regionStart ? (end - regionStart) / PageSize : 0;
+            used = new byte[(int)((pageCount + 7) / 8)];
+        }
+
+        public static ulong FreePages => pageCount - PagesInUse;
+        public static ulong TotalPages => pageCount;
+
+        // Returns the physical address of `count` contiguous zeroed pages, or 0.
+        public static ulong Allocate(ulong count)
+        {
+            if (count == 0 || used == null) return 0;
+            ulong run = 0;
+            for (ulong page = searchFrom; page < pageCount; page++)
+            {
+                if (IsUsed(page)) { run = 0; continue; }
+                if (++run == count)
+                {
+                    ulong first = page + 1 - count;
+                    for (ulong p = first; p <= page; p++) SetUsed(p, true);
+                    PagesInUse += count;
+                    if (first == searchFrom) searchFrom = page + 1;
+                    ulong address = regionStart + first * PageSize;
+                    Zero(address, count);
+                    return address;
+                }
+            }
+            return 0;
+        }
+
+        public static void Free(ulong address, ulong count)
+        {
+            if (address < regionStart || (address - regionStart) % PageSize != 0)
+                Panic.Halt("page allocator: freeing an address it never handed out");
+            ulong first = (address - regionStart) / PageSize;
+            if (first + count > pageCount) Panic.Halt("page allocator: freeing past the end of the pool");
+            for (ulong p = first; p < first + count; p++)
+            {
+                if (!IsUsed(p)) Panic.Halt("page allocator: double free");
+                SetUsed(p, false);
+            }
+            PagesInUse -= count;
+            if (first < searchFrom) searchFrom = first;
+        }
+
+        private static bool IsUsed(ulong page) => (used[page >> 3] & (1 << (int)(page & 7))) != 0;
+
+        private static void SetUsed(ulong page, bool value)
+        {
+            if (value) used[page >> 3] |= (byte)(1 << (int)(page & 7));
+            else used[page >> 3] &= (byte)~(1 << (int)(page & 7));
+        }
+
+        private static void Zero(ulong address, ulong pages)
+        {
+            ulong* p = (ulong*)address;
+            ulong words = pages * PageSize / 8;
+            for (ulong i = 0; i < words; i++) p[i] = 0;
+        }
+    }
+}
