@@ -1,0 +1,41 @@
+using System.Runtime;
+using GuestOS.Hal;
+using GuestOS.Kernel.Boot;
+using GuestOS.Kernel.Console;
+
+namespace GuestOS.Kernel.Arch
+{
+    // The first C# code on arm64, called by boot/aarch64/entry.S at EL1 with the MMU on and the
+    // kernel's GiB mapped. Everything else - RAM size, the UART, the interrupt controller,
+    // PCIe - comes from the device tree; nothing it provides is hard-coded.
+    internal static unsafe class Entry
+    {
+        [RuntimeExport("kernel_entry")]
+        private static void KernelEntry(ulong deviceTree)
+        {
+            Timer.MarkEntry();
+            // An ELF boot passes x0 = 0 and QEMU puts the tree at the base of the RAM bank we
+            // were loaded into; an Image boot passes its address in x0.
+            if (deviceTree == 0) deviceTree = Symbols.ImageStart & ~(Machine.BootMapSize - 1);
+            if (!DeviceTree.Init(deviceTree)) Machine.Exit(ExitCode.Panic);   // nothing to print with
+
+            BootInfo boot = default;
+            boot.Protocol = "devicetree";
+            boot.DeviceTree = deviceTree;
+            DtNode memory = DeviceTree.FindByName("memory", 0);
+            if (!DeviceTree.GetReg(memory, 0, out boot.RamStart, out ulong ramSize)) Machine.Exit(ExitCode.Panic);
+            boot.RamEnd = boot.RamStart + ramSize;
+            if (DeviceTree.GetProperty(DeviceTree.FindByName("chosen", 0), "bootargs", out byte* args, out _))
+                boot.CommandLine = args;
+
+            ulong mapStart = Symbols.ImageStart & ~(Machine.BootMapSize - 1);
+            KernelMain.InitMemory(ref boot, mapStart + Machine.BootMapSize);
+
+            DtNode uart = DeviceTree.FindCompatible("arm,pl011", 0);
+            if (DeviceTree.GetReg(uart, 0, out ulong uartBase, out ulong uartSize))
+                ConsoleOutput.Device = new Pl011(Io.ioremap(uartBase, uartSize));
+            Timer.Calibrate();
+            KernelMain.Run(ref boot);
+        }
+    }
+}

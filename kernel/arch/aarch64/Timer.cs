@@ -1,0 +1,26 @@
+namespace GuestOS.Kernel.Arch
+{
+    // Monotonic time from the generic timer's virtual counter (CNTVCT_EL0), whose frequency
+    // firmware or QEMU publishes in CNTFRQ_EL0 (62.5 MHz on QEMU virt).
+    internal static class Timer
+    {
+        private static ulong counterAtEntry;
+        private static ulong nsPerTickShift32;
+        internal static ulong CounterHz;
+
+        internal static void MarkEntry() => counterAtEntry = Machine.ReadCounter();
+
+        internal static void Calibrate()
+        {
+            CounterHz = Machine.ReadCounterFrequency();
+            if (CounterHz == 0) Panic.Halt("clock: CNTFRQ_EL0 is 0; the counter frequency is unknown");
+            nsPerTickShift32 = (1000000000UL << 32) / CounterHz;
+        }
+
+        internal static ulong NowNs()
+        {
+            ulong ticks = Machine.ReadCounter() - counterAtEntry;
+            return (ticks >> 32) * nsPerTickShift32 + (((ticks & 0xFFFFFFFF) * nsPerTickShift32) >> 32);
+        }
+    }
+}
