@@ -24,8 +24,6 @@ $(error ARCH must be x86_64 or aarch64, not '$(ARCH)')
 endif
 
 BUILD   := build/$(ARCH)
-# drivers/ joins the kernel build once the PCI/virtio stack is integrated.
-DRIVERS ?=
 KERNEL  := $(BUILD)/kernel.elf
 
 # The SDK's own C# compiler, run directly: about 1 s, no MSBuild.
@@ -36,7 +34,7 @@ NUGET_PACKAGES ?= $(HOME)/.nuget/packages
 ILC_VERSION := $(shell sed -n 's/.*Version="\[\(.*\)\]".*/\1/p' tools/ilc/ilc.proj)
 ILC         := $(NUGET_PACKAGES)/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)/tools/ilc
 
-KERNEL_CS := $(shell find kernel $(DRIVERS) -name '*.cs' -not -path 'kernel/arch/*' | sort) \
+KERNEL_CS := $(shell find kernel drivers -name '*.cs' -not -path 'kernel/arch/*' | sort) \
              $(sort $(wildcard kernel/arch/$(ARCH)/*.cs))
 BOOT_S    := $(sort $(wildcard boot/$(ARCH)/*.S))
 BOOT_O    := $(patsubst boot/$(ARCH)/%.S,$(BUILD)/boot/%.o,$(BOOT_S))
@@ -44,10 +42,15 @@ BOOT_O    := $(patsubst boot/$(ARCH)/%.S,$(BUILD)/boot/%.o,$(BOOT_S))
 DEBIAN_PACKAGES := qemu-system-x86 qemu-system-arm clang lld llvm gdb-multiarch
 DEBIAN_COMMANDS := qemu-system-x86_64 qemu-system-aarch64 clang ld.lld llvm-size gdb-multiarch
 
-.PHONY: all kernel run test bench debug deps clean kernels tools check-accessors
+.PHONY: all kernel kernels run test bench debug deps clean tools check-accessors
 all: kernel
 
 kernel: $(KERNEL)
+
+# Both architectures' kernels (tests boot each).
+kernels:
+	$(MAKE) ARCH=x86_64 kernel
+	$(MAKE) ARCH=aarch64 kernel
 
 # --- Debian packages: installed when root, otherwise the exact command is printed ---------
 deps: $(BUILD)/.deps
@@ -86,6 +89,40 @@ $(KERNEL): $(BUILD)/kernel.o $(BOOT_O) linker.ld
 	ld.lld -static -nostdlib -z max-page-size=4096 -z norelro --no-rosegment \
 	  --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -Map=$(BUILD)/kernel.map -o $@ $(BOOT_O) $(BUILD)/kernel.o
 	@llvm-size $@ | awk 'NR==2 { printf "$(ARCH) kernel: %d bytes loaded (text %d + data %d), bss %d\n", $$1+$$2, $$1, $$2, $$3 }'
+
+# --- Host tools: the QEMU runner and the accessor checker -------------------------------
+RUNNER := build/tools/runner/guestos-run.dll
+ACCESSOR_CHECK := build/tools/accessor-check/accessor-check.dll
+TOOLS_SRC := $(shell find tools/runner tools/accessor-check -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+
+$(RUNNER): $(TOOLS_SRC) | $(BUILD)/.deps
+	dotnet build tools/runner/GuestOS.Runner.Cli.csproj -c Release -o $(@D) -v quiet -nologo
+$(ACCESSOR_CHECK): $(TOOLS_SRC) | $(BUILD)/.deps
+	dotnet build tools/accessor-check/AccessorCheck.csproj -c Release -o $(@D) -v quiet -nologo
+tools: $(RUNNER) $(ACCESSOR_CHECK)
+
+RUN_ARGS = --arch $(ARCH) --machine $(MACHINE) --kernel $(KERNEL) --append "$(APPEND)" \
+           $(if $(QEMU_EXTRA),--qemu-extra "$(QEMU_EXTRA)")
+
+# Boot the kernel and stream its console with host timestamps; pass or fail like a test.
+run: $(KERNEL) $(RUNNER)
+	dotnet $(RUNNER) $(RUN_ARGS)
+
+# QEMU halted with its gdbstub; gdb loads the symbols (C# source lines included) and attaches.
+GDB := $(if $(filter aarch64,$(ARCH)),gdb-multiarch,gdb-multiarch)
+debug: $(KERNEL) $(RUNNER)
+	dotnet $(RUNNER) $(RUN_ARGS) --gdb & \
+	sleep 1; $(GDB) -q $(KERNEL) -ex "target remote localhost:1234" -ex "hbreak kernel_entry" -ex "continue"; \
+	kill %1 2>/dev/null || true
+
+# Every register accessor in the linked x86_64 kernel is exactly one access of its width.
+check-accessors: $(ACCESSOR_CHECK)
+	$(MAKE) ARCH=x86_64 kernel
+	dotnet $(ACCESSOR_CHECK) build/x86_64/kernel.elf
+
+# Everything: both kernels, the accessor check, and every xunit project (QEMU boots included).
+test: kernels check-accessors
+	dotnet test GuestOS.sln -c Release --nologo -v quiet
 
 clean:
 	rm -rf build

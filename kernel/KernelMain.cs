@@ -14,6 +14,7 @@ namespace GuestOS.Kernel
 
         // The heap takes up to 16 MiB (a quarter of RAM at most) right after the image, the page
         // allocator the rest of the boot-mapped RAM. GC statics need the heap, so they follow.
+        // Whatever the boot loader left in memory must have been read or copied before this.
         internal static void InitMemory(ref BootInfo boot, ulong mappedEnd)
         {
             CommandLine.Save(boot.CommandLine);
@@ -32,6 +33,7 @@ namespace GuestOS.Kernel
             PageAllocator.Init(start + heapBytes, end);
             boot.RamStart = start;
             boot.RamEnd = end;
+            PageTables.UnmapNullPage();   // boot information is copied: null dereferences fault from here on
         }
 
         internal static void Run(ref BootInfo boot)

@@ -3,7 +3,7 @@
 //                         class it refuses, and enters with eax = 0x2BADB002, ebx = info.
 //   PVH (pc, q35, microvm): XEN_ELFNOTE_PHYS32_ENTRY note; ebx = hvm_start_info.
 // Both enter in 32-bit protected mode with paging off. We build identity page tables for
-// the first GiB (page 0 left unmapped so null dereferences fault), enter long mode, enable
+// the first GiB, enter long mode, enable
 // SSE (compiled C# uses SSE registers for ordinary copies) and call kernel_entry(magic, info).
 
 #define MB_MAGIC        0x1BADB002
@@ -53,8 +53,10 @@ _start32:
         or      $0x3, %eax
         mov     %eax, boot_pd
 
-        // PT: 4 KiB pages for the first 2 MiB, except page 0 (null dereferences must fault).
-        mov     $1, %ecx
+        // PT: 4 KiB pages for the first 2 MiB. Page 0 is mapped for now because boot loaders put
+        // their information there (QEMU's PVH hvm_start_info); C# unmaps it once that is copied,
+        // so that null dereferences fault (PageTables.UnmapNullPage).
+        xor     %ecx, %ecx
 1:      mov     %ecx, %eax
         shl     $12, %eax
         or      $0x3, %eax

@@ -24,6 +24,21 @@ namespace GuestOS.Kernel.Memory
             return phys;
         }
 
+        // Remove the mapping of page 0, so that null dereferences fault. Boot code may map it
+        // while it reads what the boot loader left there.
+        public static void UnmapNullPage()
+        {
+            ulong* table = (ulong*)Arch.PageTableFormat.Root();
+            for (int level = 0; level < 3; level++)
+            {
+                ulong entry = table[0];
+                if (!Arch.PageTableFormat.IsValid(entry) || !Arch.PageTableFormat.IsTable(entry, level)) return;
+                table = (ulong*)(entry & AddressMask);
+            }
+            table[0] = 0;
+            Arch.PageTableFormat.Invalidate(0);
+        }
+
         // Ensure the 2 MiB block at `address` is mapped; existing mappings are left alone (the
         // boot map already covers RAM, and a device block mapped twice needs nothing).
         private static bool MapBlock(ulong address)

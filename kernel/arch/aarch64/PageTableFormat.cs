@@ -16,5 +16,7 @@ namespace GuestOS.Kernel.Arch
         internal static ulong DeviceBlock(ulong phys) => phys | Valid | DeviceAttr | AccessFlag | PXN | UXN;
 
         internal static void Synchronize() => Machine.SyncPageTables();
+
+        internal static void Invalidate(ulong va) => Machine.SyncPageTables();
     }
 }

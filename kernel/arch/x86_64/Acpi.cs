@@ -1,27 +1,64 @@
+using GuestOS.Hal;
+
 namespace GuestOS.Kernel.Arch
 {
-    // Finding ACPI's root pointer on a PC (ACPI 6.5, section 5.2.5.1): the 16-byte-aligned
-    // signature "RSD PTR " in the first KiB of the EBDA or in the BIOS area 0xE0000-0xFFFFF.
-    // The EBDA's segment is stored at 0x40E, inside page 0, which this kernel leaves unmapped
-    // so that null dereferences fault; SeaBIOS puts the RSDP in the BIOS area, so scan that.
+    // Just enough ACPI to find PCIe's ECAM window: RSDP -> XSDT (or RSDT) -> MCFG (ACPI 6.5
+    // section 5.2; MCFG from the PCI Firmware Specification 3.3, section 4.1.2).
     internal static unsafe class Acpi
     {
-        internal static ulong FindRsdpInBios() => Scan(0xE0000, 0x100000);
-
-        private static ulong Scan(ulong start, ulong end)
+        // The RSDP is the 16-byte-aligned signature "RSD PTR " in the first KiB of the EBDA or
+        // in the BIOS area 0xE0000-0xFFFFF (ACPI 6.5, 5.2.5.1). The EBDA's segment is stored at
+        // 0x40E, inside page 0, which this kernel leaves unmapped so that null dereferences
+        // fault; SeaBIOS puts the RSDP in the BIOS area, so that is what we scan.
+        internal static ulong FindRsdpInBios()
         {
-            for (ulong p = start; p < end; p += 16)
+            for (ulong p = 0xE0000; p < 0x100000; p += 16)
+                if (Signature((byte*)p, "RSD PTR ") && Checksum((byte*)p, 20)) return p;
+            return 0;
+        }
+
+        // A table by its 4-letter signature, or 0.
+        internal static ulong FindTable(ulong rsdp, string signature)
+        {
+            if (rsdp == 0) return 0;
+            byte* r = (byte*)rsdp;
+            bool xsdt = r[15] >= 2 && *(ulong*)(r + 24) != 0;     // revision 2+: 64-bit XSDT
+            byte* root = xsdt ? (byte*)*(ulong*)(r + 24) : (byte*)(ulong)*(uint*)(r + 16);
+            if (!Checksum(root, *(uint*)(root + 4))) return 0;
+            int entrySize = xsdt ? 8 : 4;
+            uint count = (*(uint*)(root + 4) - 36) / (uint)entrySize;
+            for (uint i = 0; i < count; i++)
             {
-                byte* s = (byte*)p;
-                if (s[0] == 'R' && s[1] == 'S' && s[2] == 'D' && s[3] == ' ' &&
-                    s[4] == 'P' && s[5] == 'T' && s[6] == 'R' && s[7] == ' ')
-                {
-                    byte sum = 0;
-                    for (int i = 0; i < 20; i++) sum += s[i];
-                    if (sum == 0) return p;
-                }
+                byte* at = root + 36 + i * entrySize;
+                byte* table = xsdt ? (byte*)*(ulong*)at : (byte*)(ulong)*(uint*)at;
+                if (Signature(table, signature) && Checksum(table, *(uint*)(table + 4))) return (ulong)table;
             }
             return 0;
+        }
+
+        // The first MCFG allocation: { u64 base (of bus 0), u16 segment, u8 start bus, u8 end bus }.
+        internal static bool FindEcam(ulong rsdp, out ulong baseOfBus0, out uint startBus, out uint endBus)
+        {
+            baseOfBus0 = 0; startBus = 0; endBus = 0;
+            byte* mcfg = (byte*)FindTable(rsdp, "MCFG");
+            if (mcfg == null || *(uint*)(mcfg + 4) < 44 + 16) return false;
+            baseOfBus0 = *(ulong*)(mcfg + 44);
+            startBus = mcfg[44 + 10];
+            endBus = mcfg[44 + 11];
+            return true;
+        }
+
+        private static bool Signature(byte* p, string s)
+        {
+            for (int i = 0; i < s.Length; i++) if (p[i] != s[i]) return false;
+            return true;
+        }
+
+        private static bool Checksum(byte* p, uint length)
+        {
+            byte sum = 0;
+            for (uint i = 0; i < length; i++) sum += p[i];
+            return sum == 0;
         }
     }
 }

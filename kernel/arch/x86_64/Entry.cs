@@ -38,7 +38,13 @@ namespace GuestOS.Kernel.Arch
                 boot.RamEnd = 0x100000 + (ulong)(*(uint*)(info + 8)) * 1024;
             }
             if ((flags & (1 << 2)) != 0)
-                boot.CommandLine = (byte*)(ulong)(*(uint*)(info + 16));
+            {
+                // By the Multiboot convention the first word is the kernel's file name.
+                byte* cmdline = (byte*)(ulong)(*(uint*)(info + 16));
+                while (*cmdline != 0 && *cmdline != ' ') cmdline++;
+                while (*cmdline == ' ') cmdline++;
+                boot.CommandLine = cmdline;
+            }
             boot.AcpiRsdp = Acpi.FindRsdpInBios();
             return boot;
         }

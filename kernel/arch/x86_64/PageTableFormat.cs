@@ -16,5 +16,7 @@ namespace GuestOS.Kernel.Arch
 
         // New entries only replace non-present ones, which the TLB never caches.
         internal static void Synchronize() { }
+
+        internal static void Invalidate(ulong va) => Machine.InvalidatePage(va);
     }
 }

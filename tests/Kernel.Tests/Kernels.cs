@@ -1,0 +1,37 @@
+using GuestOS.Runner;
+
+namespace GuestOS.Kernel.Tests;
+
+// The kernels under test and a one-call way to boot them.
+public static class Kernels
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Path(TargetArch arch)
+    {
+        string path = System.IO.Path.Combine(RepositoryRoot, "build", arch.Name(), "kernel.elf");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path} is missing: build it with `make kernels` (make test does)");
+        return path;
+    }
+
+    public static RunResult Boot(TargetArch arch, string append = "", string? machine = null, string? cpu = null,
+                                 int gic = 2, int timeoutSeconds = 60, string? kernelPath = null)
+        => QemuRunner.Run(new RunOptions
+        {
+            KernelPath = kernelPath ?? Path(arch),
+            Arch = arch,
+            Machine = machine,
+            Cpu = cpu,
+            GicVersion = gic,
+            Append = append,
+            Timeout = TimeSpan.FromSeconds(timeoutSeconds),
+        });
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "GuestOS.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("GuestOS.sln not found above " + AppContext.BaseDirectory);
+    }
+}
