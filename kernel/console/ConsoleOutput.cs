@@ -3,7 +3,8 @@ using GuestOS.Kernel.Arch;
 namespace GuestOS.Kernel.Console
 {
     // Where console characters go: the UART the architecture found (16550 on x86, PL011 on
-    // arm64). Before one is known, output is dropped.
+    // arm64). Before it exists (the heap is not up yet), the architecture's early console
+    // takes them, so that even the earliest panic is seen.
     public static class ConsoleOutput
     {
         internal static Uart Device;
@@ -12,6 +13,7 @@ namespace GuestOS.Kernel.Console
         {
             Uart device = Device;
             if (device != null) device.Put((byte)c);
+            else Machine.EarlyConsolePut((byte)c);
         }
     }
 

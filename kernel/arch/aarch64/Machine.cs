@@ -28,6 +28,9 @@ namespace GuestOS.Kernel.Arch
 
         public static void Relax() => Yield();
 
+        // The UART's address comes from the device tree, after the heap: nothing to write to.
+        internal static void EarlyConsolePut(byte b) { }
+
         internal static void UnalignedLoadWithAlignmentCheck(ulong address) => UnalignedLoad(address);
 
         // Semihosting SYS_EXIT with the same status encoding isa-debug-exit produces on x86,

@@ -8,6 +8,7 @@ namespace GuestOS.Kernel.Arch
     // The first C# code on x86_64, called by boot/x86_64/entry.S in long mode with a stack,
     // SSE on and the first GiB identity-mapped. One ELF is booted by QEMU either through
     // Multiboot1 (eax = 0x2BADB002, ebx = multiboot_info) or PVH (ebx = hvm_start_info).
+    // Page 0 is still mapped here: boot loaders put their information there.
     internal static unsafe class Entry
     {
         private const uint MultibootBootloaderMagic = 0x2BADB002;
@@ -17,7 +18,12 @@ namespace GuestOS.Kernel.Arch
         private static void KernelEntry(uint magic, ulong info)
         {
             Timer.MarkEntry();
-            BootInfo boot = magic == MultibootBootloaderMagic ? FromMultiboot(info) : FromPvh(info);
+            // hvm_start_info identifies itself; eax alone does not (microvm's qboot enters the
+            // PVH entry with the Multiboot magic left in eax).
+            BootInfo boot;
+            if (*(uint*)info == PvhStartMagic) boot = FromPvh(info);
+            else if (magic == MultibootBootloaderMagic) boot = FromMultiboot(info);
+            else { Panic.Halt("unknown boot protocol: neither hvm_start_info nor the Multiboot magic"); return; }
             KernelMain.InitMemory(ref boot, Machine.BootMapEnd);   // heap first: `new` works after this
             ConsoleOutput.Device = new Serial16550(0x3F8);
             Idt.Install();
@@ -54,8 +60,6 @@ namespace GuestOS.Kernel.Arch
         {
             BootInfo boot = default;
             boot.Protocol = "pvh";
-            if (*(uint*)info != PvhStartMagic)
-                Panic.Halt("unknown boot protocol: neither Multiboot magic nor hvm_start_info");
             uint version = *(uint*)(info + 4);
             ulong cmdline = *(ulong*)(info + 24);
             if (cmdline != 0) boot.CommandLine = (byte*)cmdline;

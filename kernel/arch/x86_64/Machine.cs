@@ -25,6 +25,9 @@ namespace GuestOS.Kernel.Arch
 
         public static void Relax() => Pause();
 
+        // Before the heap exists: COM1's data port, unconfigured (QEMU needs no set-up).
+        internal static void EarlyConsolePut(byte b) => Io.outb(0x3F8, b);
+
         // x86 has alignment checking only in ring 3 (CR0.AM + RFLAGS.AC): not a kernel test.
         internal static void UnalignedLoadWithAlignmentCheck(ulong address)
             => Panic.Halt("test fault-unaligned is an arm64 test (x86 checks alignment only in user mode)");
