@@ -124,5 +124,15 @@ check-accessors: $(ACCESSOR_CHECK)
 test: kernels check-accessors
 	dotnet test GuestOS.sln -c Release --nologo -v quiet
 
+# --- Benchmarks (BenchmarkDotNet; ratios measured side by side in one run) ----------------
+$(BUILD)/baseline.elf: tools/bench/baseline/$(ARCH).S linker.ld | $(BUILD)/.deps
+	clang --target=$(CLANG_TARGET) -c $< -o $(BUILD)/baseline.o
+	ld.lld -static -nostdlib -z max-page-size=4096 --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -o $@ $(BUILD)/baseline.o
+
+bench: kernels
+	$(MAKE) ARCH=x86_64 build/x86_64/baseline.elf
+	$(MAKE) ARCH=aarch64 build/aarch64/baseline.elf
+	dotnet run -c Release --project tools/bench -- --filter '*' $(BENCH_ARGS)
+
 clean:
 	rm -rf build

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using GuestOS.Runner;
+
+namespace GuestOS.Bench;
+
+// QEMU start to the first console byte: GuestOS's C# kernel against an assembly-only kernel on
+// the same QEMU command line. QEMU's own start-up dominates both; the ratio shows what the
+// C# kernel adds before it speaks (target: within 1.2x).
+[MemoryDiagnoser(false)]
+public class BootToFirstByte
+{
+    [Params("x86_64", "aarch64")]
+    public string Arch { get; set; } = "x86_64";
+
+    private IReadOnlyList<string> baseline = [], guestos = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var arch = TargetArchNames.Parse(Arch);
+        baseline = CommandLine(arch, Paths.Build(Arch, "baseline.elf"));
+        guestos = CommandLine(arch, Paths.Build(Arch, "kernel.elf"));
+    }
+
+    [Benchmark(Baseline = true, Description = "assembly-only kernel")]
+    public int AssemblyOnly() => FirstByte(baseline);
+
+    [Benchmark(Description = "GuestOS C# kernel")]
+    public int GuestOS() => FirstByte(guestos);
+
+    private static IReadOnlyList<string> CommandLine(TargetArch arch, string kernel)
+        => QemuCommandLine.Build(new RunOptions { KernelPath = kernel, Arch = arch });
+
+    // Starts QEMU, returns the first byte it prints, and stops it.
+    private static int FirstByte(IReadOnlyList<string> argv)
+    {
+        var start = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in argv.Skip(1)) start.ArgumentList.Add(a);
+        using var qemu = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + argv[0]);
+        int first = qemu.StandardOutput.BaseStream.ReadByte();
+        try { qemu.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        qemu.WaitForExit();
+        if (first < 0) throw new InvalidOperationException("QEMU printed nothing: " + qemu.StandardError.ReadToEnd());
+        return first;
+    }
+}

@@ -1,0 +1,23 @@
+namespace GuestOS.Bench;
+
+internal static class Paths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Build(string arch, string file)
+    {
+        string path = Path.Combine(Root, "build", arch, file);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: run `make bench`, which builds it");
+        return path;
+    }
+
+    private static string FindRoot()
+    {
+        // BenchmarkDotNet runs benchmarks in a child process from a generated folder, so start
+        // from the working directory (make runs us from the repository root).
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "GuestOS.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("GuestOS.sln not found");
+    }
+}
