@@ -1,0 +1,145 @@
+using GuestOS.Drivers.Virtio;
+using GuestOS.Hal;
+
+namespace GuestOS.Drivers.Pci
+{
+    // A boot-time listing in the spirit of `lspci -v`:
+    //   pci: 00:01.0 [00ff] unclassified device 1af4:1044 rev 01, subsystem 1af4:1100: virtio rng (modern)
+    //   pci:         BAR1 mem32 0x10001000 size 0x1000
+    //   pci:         cap 0x84 vendor: virtio NOTIFY BAR4+0x3000 len 0x1000 notify_off_multiplier 4
+    public static class Lspci
+    {
+        public static void Print(PciDevice[] devices)
+        {
+            for (int i = 0; i < devices.Length; i++) PrintDevice(devices[i]);
+        }
+
+        public static void PrintDevice(PciDevice d)
+        {
+            Log.Write("pci: ");
+            d.WriteBdf();
+            Log.Write(" [");
+            PciDevice.WriteHex4(d.ClassCode >> 8);
+            Log.Write("] ");
+            Log.Write(ClassName(d.ClassCode >> 8));
+            Log.Write(' ');
+            PciDevice.WriteHex4(d.VendorId);
+            Log.Write(':');
+            PciDevice.WriteHex4(d.DeviceId);
+            Log.Write(" rev ");
+            PciDevice.WriteHex2(d.Revision);
+            if (d.HeaderType == PciRegs.PCI_HEADER_TYPE_NORMAL)
+            {
+                Log.Write(", subsystem ");
+                PciDevice.WriteHex4(d.SubsystemVendorId);
+                Log.Write(':');
+                PciDevice.WriteHex4(d.SubsystemId);
+            }
+            if (d.MultiFunction) Log.Write(", multi-function");
+            int virtioId = VirtioIds.FromPci(d);
+            if (virtioId >= 0)
+            {
+                Log.Write(": virtio ");
+                Log.Write(VirtioIds.Name(virtioId));
+                Log.Write(VirtioIds.IsTransitional(d) ? " (transitional)" : " (modern)");
+            }
+            Log.Line();
+
+            if (d.IsBridge)
+            {
+                Log.Write("pci:         bus: primary ");
+                PciDevice.WriteHex2(d.Bus);
+                Log.Write(", secondary ");
+                PciDevice.WriteHex2(d.SecondaryBus);
+                Log.Write(", subordinate ");
+                PciDevice.WriteHex2(d.SubordinateBus);
+                Log.Line();
+            }
+
+            if (d.Bars != null)
+            {
+                for (int i = 0; i < d.Bars.Length; i++)
+                {
+                    PciBar b = d.Bars[i];
+                    if (b == null || !b.IsImplemented) continue;
+                    Log.Write("pci:         ");
+                    b.Print();
+                    Log.Line();
+                }
+            }
+
+            for (int i = 0; i < d.CapCount; i++)
+            {
+                uint pos = d.CapOffsets[i];
+                byte id = d.CapIds[i];
+                Log.Write("pci:         cap ");
+                Log.Hex(pos, 2);
+                Log.Write(' ');
+                if (id == PciCapabilities.PCI_CAP_ID_MSIX)
+                {
+                    MsixCapability m = MsixCapability.Read(d);
+                    if (m != null) m.Print();
+                }
+                else
+                {
+                    Log.Write(PciCapabilities.Name(id));
+                    if (id == PciCapabilities.PCI_CAP_ID_VNDR && virtioId >= 0) PrintVirtioCap(d, pos);
+                }
+                Log.Line();
+            }
+            if (d.CapListLoops)
+            {
+                Log.Write("pci:         (capability list loops: cut)");
+                Log.Line();
+            }
+        }
+
+        // A virtio vendor capability (virtio 1.2 §4.1.4): type, BAR, offset, length.
+        private static void PrintVirtioCap(PciDevice d, uint pos)
+        {
+            byte type = d.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_CFG_TYPE);
+            Log.Write(": virtio ");
+            Log.Write(VirtioPciRegs.CfgTypeName(type));
+            if (type == VirtioPciRegs.VIRTIO_PCI_CAP_PCI_CFG) return;
+            Log.Write(" BAR");
+            Log.Dec(d.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_BAR));
+            Log.Write('+');
+            Log.Hex(d.Read32(pos + VirtioPciRegs.VIRTIO_PCI_CAP_OFFSET));
+            Log.Write(" len ");
+            Log.Hex(d.Read32(pos + VirtioPciRegs.VIRTIO_PCI_CAP_LENGTH));
+            if (type == VirtioPciRegs.VIRTIO_PCI_CAP_NOTIFY_CFG && d.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_LEN) >= VirtioPciRegs.VIRTIO_PCI_NOTIFY_CAP_SIZE)
+            {
+                Log.Write(" notify_off_multiplier ");
+                Log.Dec(d.Read32(pos + VirtioPciRegs.VIRTIO_PCI_NOTIFY_CAP_MULT));
+            }
+        }
+
+        // Class and subclass (PCI Code and ID Assignment spec), the common ones.
+        public static string ClassName(uint classSub)
+        {
+            switch (classSub)
+            {
+                case 0x0000: return "non-VGA device";
+                case 0x0100: return "SCSI controller";
+                case 0x0101: return "IDE controller";
+                case 0x0106: return "SATA controller";
+                case 0x0108: return "NVMe controller";
+                case 0x0200: return "Ethernet controller";
+                case 0x0300: return "VGA controller";
+                case 0x0380: return "display controller";
+                case 0x0403: return "audio device";
+                case 0x0600: return "host bridge";
+                case 0x0601: return "ISA bridge";
+                case 0x0604: return "PCI bridge";
+                case 0x0680: return "bridge";
+                case 0x0700: return "serial controller";
+                case 0x0780: return "communication controller";
+                case 0x0c03: return "USB controller";
+                case 0x0c05: return "SMBus";
+                case 0x00ff: return "unclassified device";
+            }
+            if ((classSub >> 8) == 0xFF) return "unassigned class";
+            return "device";
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using GuestOS.Hal;
+
+namespace GuestOS.Drivers.Pci
+{
+    // One PCI function as enumeration found it (Linux: struct pci_dev). Register accesses go
+    // through the PciConfigAccess it was found with.
+    public sealed class PciDevice
+    {
+        public PciConfigAccess Cfg;
+        public uint Bus;
+        public uint Dev;
+        public uint Fn;
+
+        public ushort VendorId;
+        public ushort DeviceId;
+        public uint ClassCode;          // class << 16 | subclass << 8 | prog-if
+        public byte Revision;
+        public byte HeaderType;         // 0 normal, 1 PCI-to-PCI bridge, 2 CardBus
+        public bool MultiFunction;
+        public ushort SubsystemVendorId;
+        public ushort SubsystemId;
+        public byte InterruptPin;       // 0 none, 1..4 = INTA..INTD
+
+        public PciBar[] Bars;           // 6 for a normal function, 2 for a bridge
+        public PciDevice Parent;        // the bridge above, null on the root bus
+
+        // Bridges: the bus numbers behind this bridge.
+        public uint SecondaryBus;
+        public uint SubordinateBus;
+
+        // Capability list, read once (PciCapabilities.Read).
+        public byte[] CapIds;
+        public byte[] CapOffsets;
+        public int CapCount;
+        public bool CapListLoops;       // the list pointed back into itself and was cut there
+
+        public byte Read8(uint offset) { return Cfg.Read8(Bus, Dev, Fn, offset); }
+        public ushort Read16(uint offset) { return Cfg.Read16(Bus, Dev, Fn, offset); }
+        public uint Read32(uint offset) { return Cfg.Read32(Bus, Dev, Fn, offset); }
+        public void Write8(uint offset, byte value) { Cfg.Write8(Bus, Dev, Fn, offset, value); }
+        public void Write16(uint offset, ushort value) { Cfg.Write16(Bus, Dev, Fn, offset, value); }
+        public void Write32(uint offset, uint value) { Cfg.Write32(Bus, Dev, Fn, offset, value); }
+
+        public bool IsBridge { get { return HeaderType == PciRegs.PCI_HEADER_TYPE_BRIDGE; } }
+
+        public PciBar Bar(int index)
+        {
+            if (Bars == null || index < 0 || index >= Bars.Length) return null;
+            return Bars[index];
+        }
+
+        // pci_enable_device (memory decoding) + pci_set_master (bus mastering, so the device
+        // may DMA). Returns the command register value written.
+        public ushort EnableMemoryAndBusMaster()
+        {
+            ushort cmd = Read16(PciRegs.PCI_COMMAND);
+            ushort want = (ushort)(cmd | PciRegs.PCI_COMMAND_MEMORY | PciRegs.PCI_COMMAND_MASTER);
+            if (want != cmd) Write16(PciRegs.PCI_COMMAND, want);
+            return want;
+        }
+
+        // "bb:dd.f" like lspci.
+        public void WriteBdf()
+        {
+            WriteHex2(Bus);
+            Log.Write(':');
+            WriteHex2(Dev);
+            Log.Write('.');
+            Log.Write(HexDigits[(int)(Fn & 7)]);
+        }
+
+        public const string HexDigits = "0123456789abcdef";
+
+        public static void WriteHex2(uint v)
+        {
+            Log.Write(HexDigits[(int)((v >> 4) & 0xF)]);
+            Log.Write(HexDigits[(int)(v & 0xF)]);
+        }
+
+        public static void WriteHex4(uint v)
+        {
+            WriteHex2((v >> 8) & 0xFF);
+            WriteHex2(v & 0xFF);
+        }
+    }
+}

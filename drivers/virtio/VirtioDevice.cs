@@ -1,0 +1,316 @@
+using GuestOS.Drivers.Pci;
+using GuestOS.Hal;
+
+namespace GuestOS.Drivers.Virtio
+{
+    // The generic part of bringing a virtio device up (virtio 1.2 §3.1.1 "Driver Requirements:
+    // Device Initialization"), as Linux's drivers/virtio/virtio.c (virtio_dev_probe,
+    // virtio_features_ok, virtio_device_ready) over the virtio-pci modern transport
+    // (virtio_pci_modern.c: vp_reset, vp_finalize_features, setup_vq, vp_modern_find_vqs):
+    //
+    //   1. reset: write 0, wait until status reads back 0        vp_reset
+    //   2. ACKNOWLEDGE                                           register_virtio_device
+    //   3. DRIVER                                                virtio_dev_probe
+    //   4. read device features, write the accepted subset       vp_modern_get/set_features
+    //   5. FEATURES_OK, then read status back: still set?        virtio_features_ok
+    //   6. device-specific setup: virtqueues                     setup_vq, vp_modern_find_vqs
+    //   7. DRIVER_OK: the device is live                         virtio_device_ready
+    // On failure after step 2 the driver sets FAILED (virtio_dev_probe's error path).
+    public sealed class VirtioDevice
+    {
+        public PciDevice Pci;
+        public VirtioPciModern Vp;
+        public ulong DeviceFeatures;   // offered by the device
+        public ulong Features;         // negotiated (accepted by both)
+        public ulong ResetTimeoutUs;   // bound on the wait for reset to complete
+        public const ulong DefaultResetTimeoutUs = 1000000;   // 1 s (Linux waits forever)
+
+        private Virtqueue[] _vqs;
+
+        private VirtioDevice() { }
+
+        // virtio_pci_probe: pci_enable_device, vp_modern_probe, pci_set_master.
+        public static VirtioDevice Probe(PciDevice pdev, out DriverError err)
+        {
+            VirtioDevice vdev = new VirtioDevice();
+            vdev.Pci = pdev;
+            vdev.ResetTimeoutUs = DefaultResetTimeoutUs;
+            vdev._vqs = new Virtqueue[1];
+
+            // Memory decoding on (pci_enable_device) and bus mastering (pci_set_master): the
+            // device answers at its BARs and may DMA into our rings.
+            ushort cmd = pdev.EnableMemoryAndBusMaster();
+            if (VirtioNarration.On)
+            {
+                VirtioNarration.Begin(pdev);
+                Log.Write("PCI command <- ");
+                Log.Hex(cmd, 4);
+                Log.Write(" (memory decode + bus master)");
+                VirtioNarration.End("4.1.5.1", "pci_enable_device, pci_set_master");
+            }
+
+            VirtioPciModern vp;
+            err = VirtioPciModern.vp_modern_probe(pdev, out vp);
+            if (err != DriverError.Ok) return null;
+            vdev.Vp = vp;
+            return vdev;
+        }
+
+        // ---- status -------------------------------------------------------------------
+
+        public byte virtio_get_status() { return Vp.vp_modern_get_status(); }
+
+        // virtio_add_status: read the status and write it back with one more bit (one iowrite8).
+        public byte virtio_add_status(byte bit, string spec, string linux)
+        {
+            byte status = (byte)(Vp.vp_modern_get_status() | bit);
+            Vp.vp_modern_set_status(status);
+            VirtioNarration.Status(Pci, bit, status, spec, linux);
+            return status;
+        }
+
+        // virtio_reset_device -> vp_reset (§2.4, §4.1.4.3.2: "After writing 0 to
+        // device_status, the driver MUST wait for a read of device_status to return 0 before
+        // reinitializing the device"). Bounded here: a device that never finishes is reported.
+        public DriverError virtio_reset_device()
+        {
+            Vp.vp_modern_set_status(0);
+            ulong start = Clock.NowNs();
+            ulong limitNs = ResetTimeoutUs * 1000;
+            byte status;
+            while ((status = Vp.vp_modern_get_status()) != 0)
+            {
+                if (Clock.NowNs() - start >= limitNs)
+                {
+                    Log.Write("virtio ");
+                    Pci.WriteBdf();
+                    Log.Write(": reset did not complete: status still ");
+                    Log.Hex(status, 2);
+                    Log.Write(" after ");
+                    Log.Dec(ResetTimeoutUs);
+                    Log.Write(" us [vp_reset]");
+                    Log.Line();
+                    return DriverError.ResetTimeout;
+                }
+                Clock.DelayUs(10);
+            }
+            if (VirtioNarration.On)
+            {
+                VirtioNarration.Begin(Pci);
+                Log.Write("status <- 0 (reset)");
+                VirtioNarration.Reg("iowrite8", VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
+                Log.Write(", read back 0 after ");
+                Log.Dec((Clock.NowNs() - start) / 1000);
+                Log.Write(" us");
+                VirtioNarration.End("3.1.1 step 1, 4.1.4.3.2", "virtio_reset_device -> vp_reset");
+            }
+            return DriverError.Ok;
+        }
+
+        // Steps 1-3.
+        public DriverError virtio_begin()
+        {
+            DriverError err = virtio_reset_device();
+            if (err != DriverError.Ok) return err;
+            virtio_add_status(VirtioStatus.ACKNOWLEDGE, "3.1.1 step 2", "register_virtio_device -> virtio_add_status");
+            virtio_add_status(VirtioStatus.DRIVER, "3.1.1 step 3", "virtio_dev_probe -> virtio_add_status");
+            return DriverError.Ok;
+        }
+
+        // Steps 4-5. The driver declares what it cannot do without (required) and what it
+        // can use (optional); the transport adds VERSION_1 (required) and the ring features
+        // it implements (VirtioFeatures.TransportOptional).
+        public DriverError virtio_negotiate(ulong driverRequired, ulong driverOptional)
+        {
+            ulong required = driverRequired | VirtioFeatures.TransportRequired;
+            ulong wanted = required | driverOptional | VirtioFeatures.TransportOptional;
+
+            DeviceFeatures = Vp.vp_modern_get_features();
+            if (VirtioNarration.On)
+            {
+                VirtioNarration.Begin(Pci);
+                Log.Write("device features ");
+                Log.Hex(DeviceFeatures);
+                Log.Write(" = ");
+                VirtioFeatures.Print(DeviceFeatures);
+                Log.Write(": select 0/1 iowrite32 common+0x00, ioread32 common+0x04");
+                VirtioNarration.End("3.1.1 step 4, 4.1.4.3", "vp_get_features -> vp_modern_get_features");
+            }
+
+            ulong missing = required & ~DeviceFeatures;
+            if (missing != 0)
+            {
+                Log.Write("virtio ");
+                Pci.WriteBdf();
+                Log.Write(": device lacks required features ");
+                VirtioFeatures.Print(missing);
+                Log.Write(" [virtio_dev_probe]");
+                Log.Line();
+                virtio_fail();
+                return DriverError.MissingRequiredFeatures;
+            }
+
+            Features = DeviceFeatures & wanted;
+            Vp.vp_modern_set_features(Features);
+            if (VirtioNarration.On)
+            {
+                VirtioNarration.Begin(Pci);
+                Log.Write("driver features ");
+                Log.Hex(Features);
+                Log.Write(" = ");
+                VirtioFeatures.Print(Features);
+                Log.Write(": select 0/1 iowrite32 common+0x08, iowrite32 common+0x0c");
+                VirtioNarration.End("3.1.1 step 4, 2.2", "vp_finalize_features -> vp_modern_set_features");
+            }
+
+            // §3.1.1 step 5-6: set FEATURES_OK, then re-read: if the bit is not there the
+            // device does not support this subset and the device is unusable.
+            byte status = virtio_add_status(VirtioStatus.FEATURES_OK, "3.1.1 step 5", "virtio_features_ok -> virtio_add_status");
+            byte back = Vp.vp_modern_get_status();
+            if ((back & VirtioStatus.FEATURES_OK) == 0)
+            {
+                Log.Write("virtio ");
+                Pci.WriteBdf();
+                Log.Write(": device refuses features ");
+                Log.Hex(Features);
+                Log.Write(": status read back ");
+                Log.Hex(back, 2);
+                Log.Write(" without FEATURES_OK; setting FAILED [virtio_features_ok]");
+                Log.Line();
+                virtio_fail();
+                return DriverError.FeaturesRefused;
+            }
+            if (VirtioNarration.On)
+            {
+                VirtioNarration.Begin(Pci);
+                Log.Write("status read back ");
+                Log.Hex(back, 2);
+                Log.Write(": FEATURES_OK accepted");
+                VirtioNarration.Reg("ioread8", VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
+                VirtioNarration.End("3.1.1 step 6", "virtio_features_ok -> vp_get_status");
+            }
+            return DriverError.Ok;
+        }
+
+        // Step 7 for one queue (setup_vq + the enable of vp_modern_find_vqs), §4.1.5.1.3:
+        // select, read size, check not yet enabled, allocate the ring, write size and the three
+        // addresses, find the notify address, enable. maxSize (a power of 2) caps the ring.
+        public DriverError virtio_find_vq(ushort index, uint maxSize, out Virtqueue vq)
+        {
+            vq = null;
+            ushort numQueues = Vp.vp_modern_get_num_queues();
+            if (index >= numQueues) return QueueError(index, "index >= num_queues", numQueues, DriverError.QueueNotAvailable);
+
+            ushort num = Vp.vp_modern_get_queue_size(index);
+            if (num == 0) return QueueError(index, "queue_size reads 0 (not available)", 0, DriverError.QueueNotAvailable);
+            if (Vp.vp_modern_get_queue_enable(index)) return QueueError(index, "already enabled", 1, DriverError.QueueAlreadyEnabled);
+            if (!SplitVirtqueue.IsPowerOf2(num) || num > SplitVirtqueue.VIRTQUEUE_MAX_SIZE)
+                return QueueError(index, "size is not a power of 2 up to 32768", num, DriverError.QueueSizeInvalid);
+
+            uint want = num;
+            if (maxSize != 0 && want > maxSize) want = maxSize;
+
+            VirtioPciNotifier notifier = new VirtioPciNotifier();
+            DriverError err;
+            bool eventIdx = VirtioFeatures.Has(Features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
+            SplitVirtqueue svq = SplitVirtqueue.vring_create_virtqueue(index, want, eventIdx, notifier, out err);
+            if (svq == null) return QueueError(index, "cannot create ring", want, err);
+
+            // vp_active_vq: the size we really use, then where the three parts are.
+            Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
+            Vp.vp_modern_queue_address(index, svq.DescPhys, svq.AvailPhys, svq.UsedPhys);
+            ulong notifyAddr;
+            err = Vp.vp_modern_map_vq_notify(index, out notifyAddr);
+            if (err != DriverError.Ok)
+            {
+                svq.vring_del_virtqueue();
+                return err;
+            }
+            notifier.Addr = notifyAddr;
+            // "Select and activate all queues. Has to be done last: once we do this, there's
+            // no way to go back except reset." (vp_modern_find_vqs)
+            Vp.vp_modern_set_queue_enable(index, true);
+
+            if (VirtioNarration.On)
+            {
+                VirtioNarration.Begin(Pci);
+                Log.Write("queue ");
+                Log.Dec(index);
+                Log.Write(": size ");
+                Log.Dec(num);
+                if (svq.Num != num) { Log.Write(" -> "); Log.Dec(svq.Num); }
+                Log.Write(", desc ");
+                Log.Hex(svq.DescPhys);
+                Log.Write(" avail +");
+                Log.Hex(svq.AvailPhys - svq.DescPhys);
+                Log.Write(" used +");
+                Log.Hex(svq.UsedPhys - svq.DescPhys);
+                Log.Write(eventIdx ? ", EVENT_IDX" : ", no EVENT_IDX");
+                Log.Write(", notify at notify+");
+                Log.Hex(notifyAddr - Vp.NotifyBase);
+                Log.Write(", enabled: iowrite16 common+0x16/0x18/0x1c, iowrite32 common+0x20..0x34, ioread16 common+0x1e");
+                VirtioNarration.End("3.1.1 step 7, 4.1.5.1.3", "setup_vq, vp_active_vq, vp_modern_map_vq_notify, vp_modern_set_queue_enable");
+            }
+
+            if (index >= _vqs.Length)
+            {
+                Virtqueue[] bigger = new Virtqueue[index + 1];
+                for (int i = 0; i < _vqs.Length; i++) bigger[i] = _vqs[i];
+                _vqs = bigger;
+            }
+            _vqs[index] = svq;
+            vq = svq;
+            return DriverError.Ok;
+        }
+
+        // Step 8: DRIVER_OK, one iowrite8 to device_status (common+0x14).
+        public void virtio_device_ready()
+        {
+            virtio_add_status(VirtioStatus.DRIVER_OK, "3.1.1 step 8", "virtio_device_ready -> vp_modern_set_status");
+        }
+
+        // §2.1.2: the device sets DEVICE_NEEDS_RESET when it can no longer operate; the driver
+        // must reset it before using it again.
+        public bool virtio_needs_reset()
+        {
+            return (Vp.vp_modern_get_status() & VirtioStatus.DEVICE_NEEDS_RESET) != 0;
+        }
+
+        // FAILED: "something went wrong in the guest, and it has given up on the device".
+        public void virtio_fail()
+        {
+            byte status = (byte)(Vp.vp_modern_get_status() | VirtioStatus.FAILED);
+            Vp.vp_modern_set_status(status);
+            VirtioNarration.Status(Pci, VirtioStatus.FAILED, status, "2.1", "virtio_add_status(FAILED)");
+        }
+
+        // Undo everything: reset (the device stops touching memory), then free the rings
+        // (Linux: virtio_dev_remove -> reset, del_vqs).
+        public DriverError Remove()
+        {
+            DriverError err = virtio_reset_device();
+            for (int i = 0; i < _vqs.Length; i++)
+            {
+                if (_vqs[i] == null) continue;
+                if (err == DriverError.Ok) _vqs[i].vring_del_virtqueue();
+                _vqs[i] = null;   // after a failed reset the memory stays allocated: the device may still write it
+            }
+            return err;
+        }
+
+        private DriverError QueueError(ushort index, string what, ulong value, DriverError e)
+        {
+            Log.Write("virtio ");
+            Pci.WriteBdf();
+            Log.Write(": queue ");
+            Log.Dec(index);
+            Log.Write(": ");
+            Log.Write(what);
+            Log.Write(" (");
+            Log.Dec(value);
+            Log.Write(") [setup_vq]");
+            Log.Line();
+            return e;
+        }
+    }
+}

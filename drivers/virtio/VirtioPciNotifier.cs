@@ -1,0 +1,21 @@
+using GuestOS.Hal;
+
+namespace GuestOS.Drivers.Virtio
+{
+    // vp_notify (virtio 1.2 §4.1.5.2): "the driver sends an available buffer notification to
+    // the device by writing the 16-bit virtqueue index of this virtqueue to the Queue Notify
+    // address". One iowrite16.
+    public sealed class VirtioPciNotifier : VirtqueueNotifier
+    {
+        public ulong Addr;   // from vp_modern_map_vq_notify
+        public ulong Count;  // notifications sent
+
+        public override bool Notify(ushort queueIndex)
+        {
+            if (Addr == 0) return false;
+            Io.iowrite16(Addr, queueIndex);
+            Count++;
+            return true;
+        }
+    }
+}

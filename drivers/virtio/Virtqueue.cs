@@ -1,0 +1,69 @@
+namespace GuestOS.Drivers.Virtio
+{
+    // What a device driver sees of a virtqueue, whatever its layout (Linux: struct virtqueue
+    // and the virtqueue_* API in include/linux/virtio.h). SplitVirtqueue implements it today;
+    // a packed ring (virtio 1.2 §2.8) will be a second subclass with the same API.
+    //
+    // A buffer is identified by a token the driver chooses (Linux passes a void* "data");
+    // virtqueue_get_buf hands it back with the number of bytes the device wrote.
+    public abstract unsafe class Virtqueue
+    {
+        public ushort Index;            // queue number on the device
+        public uint Num;                // queue size (entries)
+        public uint NumFree;            // free descriptors
+        public bool Broken;             // a device error was detected: the queue is unusable
+        public DriverError BrokenReason;
+
+        // Expose a chain of buffers: outNum device-readable ones, then inNum device-writable
+        // ones (§2.7.4: readable before writable). addr/len point to outNum + inNum entries.
+        public abstract DriverError virtqueue_add(ulong* addr, uint* len, uint outNum, uint inNum, ulong token);
+
+        // One device-writable buffer (Linux: virtqueue_add_inbuf with one sg entry).
+        public DriverError virtqueue_add_inbuf(ulong addr, uint len, ulong token)
+        {
+            return virtqueue_add(&addr, &len, 0, 1, token);
+        }
+
+        // One device-readable buffer (Linux: virtqueue_add_outbuf).
+        public DriverError virtqueue_add_outbuf(ulong addr, uint len, ulong token)
+        {
+            return virtqueue_add(&addr, &len, 1, 0, token);
+        }
+
+        // Publish what was added and decide whether the device must be notified.
+        public abstract bool virtqueue_kick_prepare();
+
+        // Send the available-buffer notification (transport specific).
+        public abstract bool virtqueue_notify();
+
+        // virtqueue_kick = kick_prepare + notify when needed. False if the queue is broken.
+        public bool virtqueue_kick()
+        {
+            if (virtqueue_kick_prepare()) return virtqueue_notify();
+            return !Broken;
+        }
+
+        // Take one used buffer. True with its token and written length; false when there is
+        // none (error == Ok) or when the device misbehaved (error says how; queue now broken).
+        public abstract bool virtqueue_get_buf(out ulong token, out uint len, out DriverError error);
+
+        // Used-buffer notification (interrupt) control for an interrupt-driven driver.
+        public abstract void virtqueue_disable_cb();
+        public abstract uint virtqueue_enable_cb_prepare();
+        public abstract bool virtqueue_poll(uint lastUsedIdx);
+        public bool virtqueue_enable_cb() { return !virtqueue_poll(virtqueue_enable_cb_prepare()); }
+
+        // Anything in the used ring we have not taken yet?
+        public abstract bool virtqueue_more_used();
+
+        // Free the ring memory. Only after the device was reset (it no longer touches it).
+        public abstract void vring_del_virtqueue();
+    }
+
+    // How a queue tells its device that there is work (Linux: the vq->notify callback,
+    // vp_notify for virtio-pci). A class, because the kernel corelib has no delegates.
+    public abstract class VirtqueueNotifier
+    {
+        public abstract bool Notify(ushort queueIndex);
+    }
+}
