@@ -79,7 +79,7 @@ $(BUILD)/kernel.dll: $(KERNEL_CS) | $(BUILD)/.deps
 
 $(BUILD)/kernel.o: $(BUILD)/kernel.dll | $(ILC)
 	$(ILC) $< -o $@ --systemmodule:kernel --targetos:linux --targetarch:$(ILC_ARCH) \
-	  --nativelib -O -g --map:$(BUILD)/kernel.map.xml --parallelism:2
+	  --nativelib --Os -g --map:$(BUILD)/kernel.map.xml --parallelism:2
 
 $(BUILD)/boot/%.o: boot/$(ARCH)/%.S | $(BUILD)/.deps
 	@mkdir -p $(@D)

@@ -36,13 +36,18 @@ namespace GuestOS.Kernel
             PageTables.UnmapNullPage();   // boot information is copied: null dereferences fault from here on
         }
 
-        internal static void Run(ref BootInfo boot)
+        // The first line, printed as soon as a console exists (the boot benchmark measures it).
+        internal static void Banner(ref BootInfo boot)
         {
-            Log.Quiet = CommandLine.Has("quiet");
             Log.Write("GuestOS "); Log.Write(Version); Log.Write(" "); Log.Write(Machine.Name);
             Log.Write(" booted by "); Log.Write(boot.Protocol);
             Log.Write(" - C# compiled by NativeAOT ilc, no .NET runtime");
             Log.Line();
+        }
+
+        internal static void Run(ref BootInfo boot)
+        {
+            Log.Quiet = CommandLine.Has("quiet");
             Log.Write("memory: RAM "); Log.Hex(boot.RamStart); Log.Write("-"); Log.Hex(boot.RamEnd);
             Log.Write(", heap "); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, ");
             Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA");

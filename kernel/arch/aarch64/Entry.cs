@@ -34,6 +34,7 @@ namespace GuestOS.Kernel.Arch
             DtNode uart = DeviceTree.FindCompatible("arm,pl011", 0);
             if (DeviceTree.GetReg(uart, 0, out ulong uartBase, out ulong uartSize))
                 ConsoleOutput.Device = new Pl011(Io.ioremap(uartBase, uartSize));
+            KernelMain.Banner(ref boot);
             Timer.Calibrate();
             KernelMain.Run(ref boot);
         }

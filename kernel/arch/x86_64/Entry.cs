@@ -26,6 +26,7 @@ namespace GuestOS.Kernel.Arch
             else { Panic.Halt("unknown boot protocol: neither hvm_start_info nor the Multiboot magic"); return; }
             KernelMain.InitMemory(ref boot, Machine.BootMapEnd);   // heap first: `new` works after this
             ConsoleOutput.Device = new Serial16550(0x3F8);
+            KernelMain.Banner(ref boot);
             Idt.Install();
             Timer.Calibrate();
             KernelMain.Run(ref boot);

@@ -1,0 +1,3 @@
+using GuestOS.AccessorCheck;
+
+return AccessorCheckCli.Run(args, Console.Out, Console.Error);
