@@ -1,0 +1,114 @@
+using System.Text.RegularExpressions;
+using GuestOS.Runner;
+
+namespace GuestOS.Kernel.Tests;
+
+// The whole path on real QEMU: PCI enumeration, the virtio modern transport, DRIVER_OK and
+// 1 MiB of entropy through the split virtqueue, with QEMU's built-in virtio-rng-pci backed
+// by /dev/urandom.
+public class VirtioRngTests
+{
+    private const int OneMiB = 1 << 20;
+
+    public static TheoryData<string, string, int, string> Machines => new()
+    {
+        // arch, machine, gic, device properties
+        { "x86_64", "q35", 2, "" },
+        { "x86_64", "q35", 2, ",disable-legacy=on" },
+        { "x86_64", "pc", 2, "" },
+        { "x86_64", "pc", 2, ",disable-legacy=on" },
+        { "aarch64", "virt", 2, "" },
+        { "aarch64", "virt", 3, ",disable-legacy=on" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Machines))]
+    public void Reads_a_MiB_of_entropy(string arch, string machine, int gic, string properties)
+    {
+        var run = Boot(arch, machine, gic, $"rng.bytes={OneMiB}", Rng(0, properties));
+        Assert.True(run.Passed, run.Report());
+        Assert.True(run.Printed("status <- DRIVER_OK (0x0f) iowrite8 common+0x14 [virtio_device_ready -> vp_modern_set_status]")
+                    || run.Printed("status <- DRIVER_OK (0x0f) iowrite8 common+0x14"), run.Report());
+        AssertEntropyLooksRandom(run, OneMiB);
+    }
+
+    [Theory]
+    [InlineData("x86_64", "q35")]
+    [InlineData("aarch64", "virt")]
+    public void Two_devices_are_driven_at_once(string arch, string machine)
+    {
+        var run = Boot(arch, machine, 2, $"rng.bytes={OneMiB} quiet", Rng(0, ""), Rng(1, ",disable-legacy=on"));
+        Assert.True(run.Passed, run.Report());
+        Assert.True(run.Printed("from 2 device(s)"), run.Report());
+        foreach (int i in new[] { 0, 1 })
+        {
+            var line = run.Lines.Single(l => l.Text.StartsWith($"virtio_rng.{i}: ") && l.Text.Contains("completions"));
+            long bytes = long.Parse(Regex.Match(line.Text, @": (\d+) bytes").Groups[1].Value);
+            Assert.Equal(OneMiB / 2, bytes);
+        }
+        AssertEntropyLooksRandom(run, OneMiB);
+    }
+
+    [Fact]
+    public void Rng_device_selects_one_device()
+    {
+        var run = Boot("x86_64", "q35", 2, "rng.bytes=65536 rng.device=1 quiet", Rng(0, ""), Rng(1, ""));
+        Assert.True(run.Passed, run.Report());
+        Assert.True(run.Printed("virtio_rng.0: 0 bytes"), run.Report());
+        Assert.True(run.Printed("virtio_rng.1: 65536 bytes"), run.Report());
+    }
+
+    [Theory]
+    [InlineData("x86_64", "q35")]
+    [InlineData("aarch64", "virt")]
+    public void Without_a_virtio_device_the_kernel_says_so_and_exits_NO_DEVICE(string arch, string machine)
+    {
+        var run = Boot(arch, machine, 2, "");
+        Assert.Equal(RunOutcome.NoDevice, run.Outcome);
+        Assert.True(run.Printed("no virtio entropy device"), run.Report());
+    }
+
+    [Fact]
+    public void Quiet_turns_the_narration_off()
+    {
+        var run = Boot("x86_64", "q35", 2, "rng.bytes=4096 quiet", Rng(0, ""));
+        Assert.True(run.Passed, run.Report());
+        Assert.False(run.Printed("vp_modern_set_status"), run.Report());
+        Assert.True(run.Printed("entropy: read 4096 bytes"), run.Report());
+    }
+
+    private static string[] Rng(int index, string properties)
+        => [$"rng-random,id=rng{index},filename=/dev/urandom", $"virtio-rng-pci,rng=rng{index}{properties}"];
+
+    private static RunResult Boot(string arch, string machine, int gic, string append, params string[][] devices)
+    {
+        var target = TargetArchNames.Parse(arch);
+        return QemuRunner.Run(new RunOptions
+        {
+            KernelPath = Kernels.Path(target),
+            Arch = target,
+            Machine = machine,
+            GicVersion = gic,
+            Append = append,
+            Timeout = TimeSpan.FromSeconds(120),
+            QemuExtra = devices.SelectMany(d => new[] { "-object", d[0] }).ToList(),
+            Devices = devices.Select(d => d[1]).ToList(),
+        });
+    }
+
+    // The guest reports its own statistics; check them here too, independently of its verdict.
+    private static void AssertEntropyLooksRandom(RunResult run, int expectedBytes)
+    {
+        var line = run.Lines.Single(l => l.Text.StartsWith("entropy check: ")).Text;
+        var m = Regex.Match(line, @"entropy check: (\d+) bytes, (\d+) distinct values, histogram min (\d+) max (\d+) \(expected (\d+)\), repeated 64-byte blocks (\d+)");
+        Assert.True(m.Success, line);
+        long bytes = long.Parse(m.Groups[1].Value), distinct = long.Parse(m.Groups[2].Value);
+        long min = long.Parse(m.Groups[3].Value), max = long.Parse(m.Groups[4].Value), repeated = long.Parse(m.Groups[6].Value);
+        Assert.Equal(expectedBytes, bytes);
+        Assert.Equal(256, distinct);
+        Assert.Equal(0, repeated);
+        double expected = bytes / 256.0;
+        Assert.InRange(min, expected * 0.8, expected);   // 1 MiB: 4096 per value, sigma 64
+        Assert.InRange(max, expected, expected * 1.2);
+    }
+}
