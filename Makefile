@@ -4,7 +4,7 @@
 #        --ilc (NativeAOT, from NuGet)--> native object (kernel.o)
 #   boot/<arch>/*.S --clang--> objects;  everything --ld.lld + linker.ld--> kernel.elf
 #
-# ARCH=x86_64|aarch64  MACHINE=q35|pc|microvm|virt  APPEND="..."  QEMU_EXTRA="..."
+# ARCH=x86_64|aarch64  MACHINE=q35|pc|microvm|virt  APPEND="..."  QEMU_EXTRA="..."  RNG=builtin|none
 
 ARCH    ?= x86_64
 ifeq ($(ARCH),x86_64)
@@ -101,8 +101,12 @@ $(ACCESSOR_CHECK): $(TOOLS_SRC) | $(BUILD)/.deps
 	dotnet build tools/accessor-check/AccessorCheck.csproj -c Release -o $(@D) -v quiet -nologo
 tools: $(RUNNER) $(ACCESSOR_CHECK)
 
+# RNG=builtin: QEMU's virtio-rng-pci fed by /dev/urandom; RNG=none: no device at all.
+RNG ?= builtin
+RNG_ARGS_builtin := --qemu-extra "-object rng-random,id=rng0,filename=/dev/urandom" --device virtio-rng-pci,rng=rng0
+RNG_ARGS_none :=
 RUN_ARGS = --arch $(ARCH) --machine $(MACHINE) --kernel $(KERNEL) --append "$(APPEND)" \
-           $(if $(QEMU_EXTRA),--qemu-extra "$(QEMU_EXTRA)")
+           $(RNG_ARGS_$(RNG)) $(if $(QEMU_EXTRA),--qemu-extra "$(QEMU_EXTRA)")
 
 # Boot the kernel and stream its console with host timestamps; pass or fail like a test.
 run: $(KERNEL) $(RUNNER)

@@ -46,10 +46,10 @@ public class BootTests
         File.WriteAllBytes(copy, image);
         try
         {
-            var run = Kernels.Boot(TargetArch.X86_64, "pvh-args-arrive", machine: machine, kernelPath: copy);
+            var run = Kernels.Boot(TargetArch.X86_64, "test=boot pvh-args-arrive", machine: machine, kernelPath: copy);
             Assert.True(run.Passed, run.Report());
             Assert.True(run.Printed("booted by pvh"), run.Report());
-            Assert.True(run.Printed("command line: pvh-args-arrive"), run.Report());
+            Assert.True(run.Printed("command line: test=boot pvh-args-arrive"), run.Report());
         }
         finally { File.Delete(copy); }
     }
@@ -57,17 +57,19 @@ public class BootTests
     [Fact]
     public void The_command_line_reaches_the_kernel_on_aarch64()
     {
-        var run = Kernels.Boot(TargetArch.Aarch64, "alpha beta=42");
+        var run = Kernels.Boot(TargetArch.Aarch64, "test=boot alpha beta=42");
         Assert.True(run.Passed, run.Report());
-        Assert.True(run.Printed("command line: alpha beta=42"), run.Report());
+        Assert.True(run.Printed("command line: test=boot alpha beta=42"), run.Report());
     }
 
     [Fact]
     public void The_device_tree_describes_the_machine_on_aarch64()
     {
-        var run = Kernels.Boot(TargetArch.Aarch64, "", gic: 3);
-        Assert.True(run.Passed, run.Report());
+        var run = Kernels.Boot(TargetArch.Aarch64, "rng.bytes=4096", gic: 3,
+                               kernelPath: null);
         Assert.True(run.Printed("memory: RAM 0x4"), run.Report());
+        Assert.True(run.Printed("devicetree: PCIe ECAM at 0x4010000000, buses 0-255"), run.Report());
+        Assert.True(run.Printed("devicetree: PCI window mem32 0x10000000 size 0x2eff0000"), run.Report());
     }
 
     private static int FindMultibootMagic(byte[] image)

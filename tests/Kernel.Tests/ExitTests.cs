@@ -19,7 +19,7 @@ public class ExitTests
     [Fact]
     public async Task Aarch64_without_semihosting_exits_0_which_is_not_success()
     {
-        var options = new RunOptions { KernelPath = Kernels.Path(TargetArch.Aarch64), Arch = TargetArch.Aarch64, Timeout = TimeSpan.FromSeconds(60) };
+        var options = new RunOptions { KernelPath = Kernels.Path(TargetArch.Aarch64), Arch = TargetArch.Aarch64, Append = "test=boot", Timeout = TimeSpan.FromSeconds(60) };
         var argv = QemuCommandLine.Build(options).Where(a => a != "-semihosting").ToList();
         var run = await QemuRunner.RunAsync(options, argv);
         Assert.Equal(RunOutcome.NoStatus, run.Outcome);
