@@ -10,6 +10,14 @@
 FUNC cpu_wfi
         wfi
         ret
+// The race-free wait, entered and left with IRQs masked: WFI wakes on a pending interrupt
+// even while PSTATE.I masks it; unmasking then takes it, and we mask again.
+FUNC cpu_wait_for_interrupt_disabled
+        wfi
+        msr     daifclr, #2
+        isb
+        msr     daifset, #2
+        ret
 FUNC cpu_yield
         yield
         ret

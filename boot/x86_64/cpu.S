@@ -10,9 +10,12 @@
 FUNC cpu_halt                   // hlt until the next interrupt
         hlt
         ret
-FUNC cpu_enable_interrupts_and_halt     // sti; hlt: sti's one-instruction shadow means an
-        sti                             // interrupt pending since before cannot slip in
-        hlt                             // between the two (the race-free wait)
+// The race-free wait, entered and left with interrupts disabled: sti delays interrupts by
+// one instruction, so a pending interrupt is taken only once hlt has started, and wakes it.
+FUNC cpu_wait_for_interrupt_disabled
+        sti
+        hlt
+        cli
         ret
 FUNC cpu_disable_interrupts
         cli

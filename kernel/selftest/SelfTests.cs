@@ -16,8 +16,9 @@ namespace GuestOS.Kernel
             else if (CommandLine.Is("test", "heap")) HeapTests.Run();
             else if (CommandLine.Is("test", "oom")) HeapTests.OutOfMemory();
             else if (CommandLine.Is("test", "hang")) Hang();
+            else if (CommandLine.Is("test", "irq")) IrqTests.SelfInterrupt();
             else if (CommandLine.Is("test", "panic")) Panic.Halt("requested by test=panic");
-            Verdict.Fail("unknown test= value (boot, fault-null, fault-divide, fault-undefined, fault-unaligned, heap, oom, hang, panic)", ExitCode.Fail);
+            Verdict.Fail("unknown test= value (boot, irq, fault-null, fault-divide, fault-undefined, fault-unaligned, heap, oom, hang, panic)", ExitCode.Fail);
         }
 
         private static void Hang()

@@ -36,6 +36,7 @@ namespace GuestOS.Kernel.Arch
                 ConsoleOutput.Device = new Pl011(Io.ioremap(uartBase, uartSize));
             KernelMain.Banner(ref boot);
             Timer.Calibrate();
+            Interrupts.Init();
             KernelMain.Run(ref boot);
         }
     }

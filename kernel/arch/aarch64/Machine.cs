@@ -16,6 +16,7 @@ namespace GuestOS.Kernel.Arch
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_wfi")] internal static extern void WaitForInterrupt();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_irq_disable")] internal static extern void DisableInterrupts();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_irq_enable")] internal static extern void EnableInterrupts();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_wait_for_interrupt_disabled")] internal static extern void WaitForInterruptDisabled();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_cntvct")] internal static extern ulong ReadCounter();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_cntfrq")] internal static extern ulong ReadCounterFrequency();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_ttbr0")] internal static extern ulong ReadTtbr0();

@@ -29,6 +29,7 @@ namespace GuestOS.Kernel.Arch
             KernelMain.Banner(ref boot);
             Idt.Install();
             Timer.Calibrate();
+            Interrupts.Init();
             KernelMain.Run(ref boot);
         }
 

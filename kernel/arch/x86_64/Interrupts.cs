@@ -2,18 +2,54 @@ using GuestOS.Hal;
 
 namespace GuestOS.Kernel.Arch
 {
-    // Device interrupt vectors (32-255). Delivery (local APIC, MSI-X) comes with the MSI-X work;
-    // until then any device interrupt is unexpected and reported, not ignored.
+    // Device interrupt vectors 0x30-0xEF, each routed to a handler; every interrupt is
+    // acknowledged at the local APIC. Vectors 0x20-0x2F stay free (where a PIC would land).
     internal static class Interrupts
     {
-        internal static ulong Unexpected;
+        private const uint FirstVector = 0x30, LastVector = 0xEF;
+        private static InterruptHandler[] handlers;
+        private static uint nextVector = FirstVector;
+        internal static ulong Taken, Unexpected;
+
+        internal static void Init()
+        {
+            handlers = new InterruptHandler[256];
+            LegacyPic.RemapAndMask();
+            LocalApic.Init();
+        }
+
+        internal static bool AllocateVector(InterruptHandler handler, out uint vector)
+        {
+            vector = 0;
+            if (handlers == null || nextVector > LastVector) return false;
+            vector = nextVector++;
+            handlers[vector] = handler;
+            return true;
+        }
+
+        internal static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
+        {
+            message = default;
+            if (!AllocateVector(handler, out uint vector)) return false;
+            message.Address = LocalApic.MsiAddress;
+            message.Data = vector;               // fixed delivery, edge triggered
+            return true;
+        }
 
         internal static void Handle(uint vector)
         {
-            Unexpected++;
-            Log.Write("interrupt: unexpected vector ");
-            Log.Dec(vector);
-            Log.Line();
+            if (vector == LocalApic.SpuriousVector) return;    // spurious: no EOI (SDM 11.9)
+            Taken++;
+            InterruptHandler handler = handlers == null ? null : handlers[vector];
+            if (handler != null) handler.Handle();
+            else
+            {
+                Unexpected++;
+                Log.Write("interrupt: unexpected vector "); Log.Dec(vector); Log.Line();
+            }
+            LocalApic.EndOfInterrupt();
         }
+
+        internal static void SendSelfTest(uint vector) => LocalApic.SendSelf(vector);
     }
 }

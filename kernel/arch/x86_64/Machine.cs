@@ -16,12 +16,15 @@ namespace GuestOS.Kernel.Arch
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_halt")] internal static extern void HaltOnce();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_disable_interrupts")] internal static extern void DisableInterrupts();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_enable_interrupts")] internal static extern void EnableInterrupts();
-        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_enable_interrupts_and_halt")] internal static extern void EnableInterruptsAndHalt();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_cr2")] internal static extern ulong ReadCr2();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_cr3")] internal static extern ulong ReadCr3();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_invlpg")] internal static extern void InvalidatePage(ulong va);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_rdtsc")] internal static extern ulong Rdtsc();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_ud2")] internal static extern void UndefinedInstruction();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_rdmsr")] internal static extern ulong ReadMsr(uint msr);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_wrmsr")] internal static extern void WriteMsr(uint msr, ulong value);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_cpuid")] internal static extern unsafe void Cpuid(uint leaf, uint subleaf, uint* registers);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_wait_for_interrupt_disabled")] internal static extern void WaitForInterruptDisabled();
 
         public static void Relax() => Pause();
 
