@@ -1,0 +1,74 @@
+using GuestOS.Hal;
+using GuestOS.Kernel.Boot;
+
+namespace GuestOS.Kernel.Arch
+{
+    // GICv2 (ARM IHI 0048B): a distributor that routes interrupts and a per-CPU interface that
+    // acknowledges them. MSIs arrive through the GICv2m frame (QEMU virt's default), which turns
+    // a write of an SPI number to its SETSPI register into that SPI.
+    internal static class GicV2
+    {
+        // Distributor
+        private const ulong GICD_CTLR = 0x000, GICD_ISENABLER = 0x100, GICD_IPRIORITYR = 0x400,
+                            GICD_ITARGETSR = 0x800, GICD_ICFGR = 0xC00, GICD_SGIR = 0xF00;
+        // CPU interface
+        private const ulong GICC_CTLR = 0x000, GICC_PMR = 0x004, GICC_IAR = 0x00C, GICC_EOIR = 0x010;
+        // GICv2m MSI frame
+        private const ulong V2M_MSI_TYPER = 0x008, V2M_MSI_SETSPI_NS = 0x040;
+        internal const uint Spurious = 1023;
+
+        private static ulong dist, cpu, v2m, v2mPhys;
+        private static uint spiBase, spiCount, spiNext;
+
+        internal static bool Init()
+        {
+            DtNode gic = DeviceTree.FindCompatible("arm,cortex-a15-gic", 0);
+            if (!DeviceTree.GetReg(gic, 0, out ulong d, out ulong dSize) || !DeviceTree.GetReg(gic, 1, out ulong c, out ulong cSize))
+                return false;
+            dist = Io.ioremap(d, dSize);
+            cpu = Io.ioremap(c, cSize);
+            if (dist == 0 || cpu == 0) return false;
+            Io.iowrite32(dist + GICD_CTLR, 1);            // forward interrupts to CPU interfaces
+            Io.iowrite32(cpu + GICC_PMR, 0xFF);           // let every priority through
+            Io.iowrite32(cpu + GICC_CTLR, 1);             // signal interrupts to the CPU
+
+            DtNode frame = DeviceTree.FindCompatible("arm,gic-v2m-frame", 0);
+            if (DeviceTree.GetReg(frame, 0, out ulong f, out ulong fSize) && (v2m = Io.ioremap(f, fSize)) != 0)
+            {
+                uint typer = Io.ioread32(v2m + V2M_MSI_TYPER);
+                spiBase = (typer >> 16) & 0x3FF;
+                spiCount = typer & 0x3FF;
+                spiNext = spiBase;
+                v2mPhys = f;
+            }
+            Log.Write("gic: GICv2 distributor "); Log.Hex(d); Log.Write(", CPU interface "); Log.Hex(c);
+            if (v2m != 0) { Log.Write(", v2m MSI frame "); Log.Hex(v2mPhys); Log.Write(" SPIs "); Log.Dec(spiBase); Log.Write("-"); Log.Dec(spiBase + spiCount - 1); }
+            else Log.Write(", no MSI frame");
+            Log.Line();
+            return true;
+        }
+
+        // An SPI the v2m frame can raise, configured edge-triggered for CPU 0.
+        internal static bool AllocateMsiSpi(out uint spi, out ulong doorbell)
+        {
+            spi = 0; doorbell = 0;
+            if (v2m == 0 || spiNext >= spiBase + spiCount) return false;
+            spi = spiNext++;
+            Io.iowrite8(dist + GICD_IPRIORITYR + spi, 0xA0);
+            Io.iowrite8(dist + GICD_ITARGETSR + spi, 0x01);
+            ulong icfgr = dist + GICD_ICFGR + (spi / 16) * 4;
+            Io.iowrite32(icfgr, Io.ioread32(icfgr) | (2u << (int)((spi % 16) * 2)));   // edge
+            Enable(spi);
+            doorbell = v2mPhys + V2M_MSI_SETSPI_NS;
+            return true;
+        }
+
+        internal static void Enable(uint intid) => Io.iowrite32(dist + GICD_ISENABLER + (intid / 32) * 4, 1u << (int)(intid % 32));
+
+        // Software-generated interrupt to this CPU only (TargetListFilter 0b10).
+        internal static void SendSelf(uint sgi) => Io.iowrite32(dist + GICD_SGIR, (2u << 24) | sgi);
+
+        internal static uint Acknowledge() => Io.ioread32(cpu + GICC_IAR);
+        internal static void EndOfInterrupt(uint iar) => Io.iowrite32(cpu + GICC_EOIR, iar);
+    }
+}
