@@ -1,0 +1,139 @@
+// One thread, one epoll instance, every socket, kick fd and timer of every guest. Handlers
+// run to completion and never block (sockets and sources are non-blocking, the rate limiter
+// arms a timer instead of sleeping), so one guest cannot stall another.
+
+using System;
+using System.Collections.Generic;
+using VhostUserRng.Interop;
+using VhostUserRng.Rng;
+
+namespace VhostUserRng.Backend;
+
+public sealed class EventLoop : IDisposable
+{
+    private readonly Epoll _epoll = new();
+    private readonly Dictionary<ulong, Action> _handlers = new();
+    private readonly List<LoopTimer> _timers = new();
+    private readonly int _stopFd;
+    private readonly Log _log;
+    private ulong _nextToken = 1;
+    private volatile bool _stopping;
+
+    private const ulong StopToken = 0;
+
+    public EventLoop(Log log)
+    {
+        _log = log;
+        _stopFd = EventFd.Create();
+        if (_epoll.Add(_stopFd, StopToken) != 0) throw new InvalidOperationException("epoll_ctl on the stop eventfd failed");
+    }
+
+    /// <summary>Calls <paramref name="onReadable"/> whenever <paramref name="fd"/> is readable (or hung up).
+    /// Returns a token for <see cref="Unwatch"/>, or 0 with <paramref name="errno"/> set.</summary>
+    public ulong Watch(int fd, Action onReadable, out int errno)
+    {
+        ulong token = _nextToken++;
+        errno = _epoll.Add(fd, token);
+        if (errno != 0) return 0;
+        _handlers[token] = onReadable;
+        return token;
+    }
+
+    public void Unwatch(int fd, ulong token)
+    {
+        if (token == 0) return;
+        _handlers.Remove(token);
+        _epoll.Remove(fd);
+    }
+
+    public LoopTimer CreateTimer(Action callback)
+    {
+        var timer = new LoopTimer(callback);
+        _timers.Add(timer);
+        return timer;
+    }
+
+    public void DestroyTimer(LoopTimer timer) => _timers.Remove(timer);
+
+    /// <summary>Runs until <see cref="Stop"/>.</summary>
+    public void Run()
+    {
+        while (!_stopping)
+        {
+            int n = _epoll.Wait(MillisecondsUntilNextTimer());
+            for (int i = 0; i < n && !_stopping; i++)
+            {
+                ulong token = _epoll.TokenAt(i);
+                if (token == StopToken) { _stopping = true; break; }
+                // A handler earlier in this batch may have unwatched this one.
+                if (_handlers.TryGetValue(token, out var handler)) Invoke(handler);
+            }
+            RunDueTimers();
+        }
+    }
+
+    /// <summary>Asks the loop to return; safe from any thread, including a signal handler's.</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        EventFd.Signal(_stopFd);
+    }
+
+    private int MillisecondsUntilNextTimer()
+    {
+        long due = long.MaxValue;
+        foreach (var t in _timers) due = Math.Min(due, t.DueNs);
+        if (due == long.MaxValue) return -1;
+        long wait = due - MonotonicClock.NowNs();
+        if (wait <= 0) return 0;
+        return (int)Math.Min(int.MaxValue, (wait + 999_999) / 1_000_000);   // round up: never wake early and spin
+    }
+
+    private void RunDueTimers()
+    {
+        long now = MonotonicClock.NowNs();
+        bool anyDue = false;
+        foreach (var t in _timers) anyDue |= t.DueNs <= now;
+        if (!anyDue) return;
+        foreach (var timer in _timers.ToArray())   // callbacks may create or destroy timers
+        {
+            if (timer.DueNs > now) continue;
+            timer.Cancel();
+            Invoke(timer.Callback);
+        }
+    }
+
+    private void Invoke(Action action)
+    {
+        try { action(); }
+        catch (Exception e)
+        {
+            // Handlers contain their own errors; reaching here is a bug, but it must not take
+            // the other guests down with it.
+            _log.Error("event loop", $"unexpected {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    public void Dispose()
+    {
+        _epoll.Dispose();
+        Libc.close(_stopFd);
+    }
+}
+
+/// <summary>A one-shot deadline on the loop's monotonic clock.</summary>
+public sealed class LoopTimer
+{
+    internal LoopTimer(Action callback) => Callback = callback;
+
+    internal Action Callback { get; }
+
+    public long DueNs { get; private set; } = long.MaxValue;
+
+    public bool Armed => DueNs != long.MaxValue;
+
+    /// <summary>Arms the timer for <paramref name="dueNs"/>, keeping an earlier deadline if one is set.</summary>
+    public void ArmNoLaterThan(long dueNs) => DueNs = Math.Min(DueNs, dueNs);
+
+    public void Cancel() => DueNs = long.MaxValue;
+}

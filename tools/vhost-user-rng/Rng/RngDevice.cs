@@ -1,0 +1,128 @@
+// The entropy device (virtio 1.2, 5.4): one queue of device-writable buffers, each of which
+// the device fills with at least one random byte (5.4.6.2). This class serves one ring until
+// it is empty, the rate limit is reached, or the entropy source runs dry.
+
+using System;
+using VhostUserRng.Memory;
+using VhostUserRng.Virtio;
+
+namespace VhostUserRng.Rng;
+
+public sealed unsafe class RngDevice
+{
+    /// <summary>Most bytes put into one buffer. The spec lets the device use less than the whole
+    /// buffer; the cap keeps one huge buffer from holding up the other guests.</summary>
+    public const ulong MaxBytesPerChain = 64 * 1024;
+
+    /// <summary>Chains served per pass before yielding to the event loop (fairness between guests).</summary>
+    public const int MaxChainsPerPass = 256;
+
+    /// <summary>A rate-limited ring waits until this many bytes (or the whole per-period budget,
+    /// if smaller) are available, so a throttled guest receives useful chunks rather than a
+    /// trickle of one-byte buffers, each costing it an interrupt. Linux asks for 64 at a time.</summary>
+    public const ulong MinRateLimitedChunk = 64;
+
+    /// <summary>How long to wait before asking a dry entropy source again.</summary>
+    public const long SourceRetryNs = 10_000_000;
+
+    private readonly IEntropySource _source;
+    private readonly TokenBucket? _bucket;
+    private readonly Func<long> _clock;
+
+    public RngDevice(IEntropySource source, TokenBucket? bucket, Func<long> clock)
+    {
+        _source = source;
+        _bucket = bucket;
+        _clock = clock;
+    }
+
+    /// <summary>The outcome of one pass over a ring.</summary>
+    public readonly record struct ServeResult(int Completed, bool Notify, long RetryAtNs)
+    {
+        /// <summary>No retry needed: the ring is empty and a kick will wake us.</summary>
+        public const long NoRetry = long.MaxValue;
+    }
+
+    /// <summary>
+    /// Serves available buffers of <paramref name="ring"/>. Throws <see cref="VirtqueueException"/>
+    /// for a guest error, after publishing what was already completed (so that used->idx and the
+    /// next avail index reported by GET_VRING_BASE agree).
+    /// </summary>
+    public ServeResult Serve(SplitRing ring, GuestMemory memory, DescriptorChain chain)
+    {
+        int completed = 0, unpublished = 0;
+        bool notify = false;
+        long retryAt = ServeResult.NoRetry;
+        try
+        {
+            while (true)
+            {
+                while (ring.HasAvailable())
+                {
+                    if (completed == MaxChainsPerPass) { retryAt = _clock(); break; }
+                    ulong budget = MaxBytesPerChain;
+                    if (_bucket is not null)
+                    {
+                        long now = _clock();
+                        ulong chunk = Math.Min(MinRateLimitedChunk, _bucket.Capacity);
+                        ulong available = _bucket.Available(now);
+                        // Never complete a buffer with zero bytes (nor a trickle): leave it
+                        // queued and come back when a chunk has accrued.
+                        if (available < chunk) { retryAt = now + _bucket.NanosecondsUntilAvailable(now, chunk); break; }
+                        budget = Math.Min(budget, available);
+                    }
+
+                    ushort head = ring.PeekHead();
+                    ring.ReadChain(head, chain, budget);
+                    if (chain.ReadableDescriptors > 0)
+                        throw new VirtqueueException($"chain from head {head}: descriptor {chain.FirstReadablePosition} of the chain is device-readable; an entropy device only fills device-writable buffers (5.4.6)");
+                    if (chain.WritableBytes == 0)
+                        throw new VirtqueueException($"chain from head {head} has no writable bytes, but the device must return at least one (5.4.6.2)");
+
+                    uint written = FillSegments(memory, chain, budget);
+                    if (written == 0) { retryAt = _clock() + SourceRetryNs; break; }
+                    _bucket?.Consume(written);
+                    ring.AddUsed(head, written);
+                    completed++;
+                    unpublished++;
+                }
+                if (unpublished > 0)
+                {
+                    ring.PublishUsed();
+                    unpublished = 0;
+                    notify |= ring.ShouldNotify();
+                }
+                if (retryAt != ServeResult.NoRetry || !ring.EnableKickAndRecheck()) break;
+            }
+        }
+        catch (VirtqueueException)
+        {
+            if (unpublished > 0) ring.PublishUsed();
+            throw;
+        }
+        return new ServeResult(completed, notify, retryAt);
+    }
+
+    /// <summary>Writes entropy into the collected segments, in chain order, at most <paramref name="limit"/>
+    /// bytes. A segment may cross from one memory region into the adjacent one.</summary>
+    private uint FillSegments(GuestMemory memory, DescriptorChain chain, ulong limit)
+    {
+        ulong written = 0;
+        for (int i = 0; i < chain.SegmentCount && written < limit; i++)
+        {
+            ulong gpa = chain.SegmentAddr(i);
+            ulong remaining = Math.Min(chain.SegmentLength(i), limit - written);
+            while (remaining > 0)
+            {
+                // Validated by ReadChain; the memory table cannot change while we run.
+                byte* host = memory.TranslateGuest(gpa, remaining, out ulong run);
+                int n = _source.Fill(new Span<byte>(host, (int)run));
+                written += (ulong)n;
+                if ((ulong)n < run) return (uint)written;   // the source ran dry
+                gpa += run;
+                remaining -= run;
+            }
+        }
+        return (uint)written;
+    }
+}
