@@ -43,7 +43,7 @@ DEBIAN_PACKAGES := qemu-system-x86 qemu-system-arm clang lld llvm gdb-multiarch
 DEBIAN_COMMANDS := qemu-system-x86_64 qemu-system-aarch64 clang ld.lld llvm-size gdb-multiarch
 
 .PHONY: all kernel kernels run test bench debug deps clean tools check-accessors
-all: kernel
+all: kernel $(BACKEND)
 
 kernel: $(KERNEL)
 
@@ -101,15 +101,24 @@ $(ACCESSOR_CHECK): $(TOOLS_SRC) | $(BUILD)/.deps
 	dotnet build tools/accessor-check/AccessorCheck.csproj -c Release -o $(@D) -v quiet -nologo
 tools: $(RUNNER) $(ACCESSOR_CHECK)
 
-# RNG=builtin: QEMU's virtio-rng-pci fed by /dev/urandom; RNG=none: no device at all.
+# RNG=builtin: QEMU's virtio-rng-pci fed by /dev/urandom; RNG=vhost-user: our C# backend
+# (tools/vhost-user-rng) serving a vhost-user-rng-pci device; RNG=none: no device at all.
 RNG ?= builtin
 RNG_ARGS_builtin := --qemu-extra "-object rng-random,id=rng0,filename=/dev/urandom" --device virtio-rng-pci,rng=rng0
+RNG_ARGS_vhost-user = --vhost-user-rng $(BACKEND)
 RNG_ARGS_none :=
+RNG_DEPS_vhost-user = $(BACKEND)
 RUN_ARGS = --arch $(ARCH) --machine $(MACHINE) --kernel $(KERNEL) --append "$(APPEND)" \
            $(RNG_ARGS_$(RNG)) $(if $(QEMU_EXTRA),--qemu-extra "$(QEMU_EXTRA)")
 
+# The vhost-user backend, published as a NativeAOT executable.
+BACKEND := build/vhost-user-rng/vhost-user-rng
+BACKEND_SRC := $(shell find tools/vhost-user-rng -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+$(BACKEND): $(BACKEND_SRC) | $(BUILD)/.deps
+	dotnet publish tools/vhost-user-rng/VhostUserRng.csproj -c Release -r linux-x64 -o $(@D) -v quiet -nologo
+
 # Boot the kernel and stream its console with host timestamps; pass or fail like a test.
-run: $(KERNEL) $(RUNNER)
+run: $(KERNEL) $(RUNNER) $(RNG_DEPS_$(RNG))
 	dotnet $(RUNNER) $(RUN_ARGS)
 
 # QEMU halted with its gdbstub; gdb loads the symbols (C# source lines included) and attaches.
@@ -125,8 +134,8 @@ check-accessors: $(ACCESSOR_CHECK)
 	dotnet $(ACCESSOR_CHECK) build/x86_64/kernel.elf
 
 # Everything: both kernels, the accessor check, and every xunit project (QEMU boots included).
-test: kernels check-accessors
-	dotnet test GuestOS.sln -c Release --nologo -v quiet
+test: kernels check-accessors $(BACKEND)
+	VHOST_USER_RNG=$(CURDIR)/$(BACKEND) dotnet test GuestOS.sln -c Release --nologo -v quiet
 
 # --- Benchmarks (BenchmarkDotNet; ratios measured side by side in one run) ----------------
 $(BUILD)/baseline.elf: tools/bench/baseline/$(ARCH).S linker.ld | $(BUILD)/.deps

@@ -4,7 +4,7 @@ using GuestOS.Runner;
 namespace GuestOS.Runner.Cli;
 
 /// <summary>What the command line asked for: the run itself plus how the CLI should behave.</summary>
-public sealed record CliCommand(RunOptions Options, bool DryRun, bool Quiet, bool Help);
+public sealed record CliCommand(RunOptions Options, bool DryRun, bool Quiet, bool Help, string? VhostUserRngBackend = null);
 
 /// <summary>
 /// Parses guestos-run's arguments. "--flag value" and "--flag=value" both work. An empty value
@@ -26,6 +26,8 @@ public static class CliArguments
           --device DEV              raw -device argument (repeatable)
           --qemu-extra "ARGS"       more QEMU arguments, split like a shell would (repeatable)
           --shared-memory           back RAM with a shared memfd (for vhost-user)
+          --vhost-user-rng BACKEND  start the vhost-user-rng backend, connect a vhost-user-rng-pci
+                                    device to it (shared RAM, vectors=2), stop it afterwards
           --trace PATTERN           QEMU -trace event pattern (repeatable); output goes to stderr
           --gdb                     add -s -S (gdb on tcp::1234, CPU halted) and no timeout
           --tail N                  console lines shown on failure (default 20)
@@ -44,6 +46,7 @@ public static class CliArguments
         var extra = new List<string>();
         var traces = new List<string>();
         bool gdb = false, dryRun = false, quiet = false, help = false, sharedMemory = false;
+        string? vhostUserRng = null;
 
         for (var i = 0; i < args.Count; i++)
         {
@@ -85,6 +88,7 @@ public static class CliArguments
                 case "--qemu-extra": extra.AddRange(ShellWords.Split(Value())); break;
                 case "--gdb": NoValue(); gdb = true; break;
                 case "--shared-memory": NoValue(); sharedMemory = true; break;
+                case "--vhost-user-rng": vhostUserRng = Value(); break;
                 case "--dry-run": NoValue(); dryRun = true; break;
                 case "--quiet": NoValue(); quiet = true; break;
                 case "-h" or "--help": help = true; break;
@@ -127,11 +131,11 @@ public static class CliArguments
             QemuExtra = extra,
             TracePatterns = traces,
             Gdb = gdb,
-            SharedMemory = sharedMemory,
+            SharedMemory = sharedMemory || !Empty(vhostUserRng),
         };
         // Building the command line validates machine, CPU and GIC now, as a usage error.
         QemuCommandLine.Build(options);
-        return new CliCommand(options, dryRun, quiet, Help: false);
+        return new CliCommand(options, dryRun, quiet, Help: false, Empty(vhostUserRng) ? null : vhostUserRng);
     }
 
     private static (string Flag, string? Value) SplitFlag(string arg)

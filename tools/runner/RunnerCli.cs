@@ -28,6 +28,13 @@ public static class RunnerCli
             return ExitPass;
         }
 
+        await using var backend = command.VhostUserRngBackend is { } binary && !command.DryRun
+            ? await VhostUserRngBackend.StartAsync(binary)
+            : null;
+        if (backend != null)
+        {
+            command = command with { Options = command.Options with { QemuExtra = [.. command.Options.QemuExtra, .. backend.QemuArguments] } };
+        }
         var argv = QemuCommandLine.Build(command.Options);
         if (command.DryRun)
         {
@@ -66,6 +73,11 @@ public static class RunnerCli
             return ExitFail;
         }
 
+        if (backend != null && !command.Quiet)
+        {
+            await backend.DisposeAsync();   // stop it first, so its last lines are in the log
+            foreach (var line in backend.Log) await stdout.WriteLineAsync($"backend: {line}");
+        }
         await stdout.WriteLineAsync(result.Report());
         return result.Outcome switch
         {
