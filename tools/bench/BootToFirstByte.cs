@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
 using GuestOS.Runner;
 
 namespace GuestOS.Bench;
@@ -7,7 +8,7 @@ namespace GuestOS.Bench;
 // QEMU start to the first console byte: GuestOS's C# kernel against an assembly-only kernel on
 // the same QEMU command line. QEMU's own start-up dominates both; the ratio shows what the
 // C# kernel adds before it speaks (target: within 1.2x).
-[MemoryDiagnoser(false)]
+[SimpleJob(RunStrategy.Monitoring, warmupCount: 3, iterationCount: 15)]
 public class BootToFirstByte
 {
     [Params("x86_64", "aarch64")]

@@ -4,10 +4,12 @@ internal static class Paths
 {
     public static string Root { get; } = FindRoot();
 
-    public static string Build(string arch, string file)
+    public static string Backend => Build("vhost-user-rng", "vhost-user-rng");
+
+    public static string Build(string folder, string file)
     {
-        string path = Path.Combine(Root, "build", arch, file);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: run `make bench`, which builds it");
+        string path = Path.Combine(Root, "build", folder, file);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{Path.GetFullPath(path)} is missing: run `make bench`, which builds it");
         return path;
     }
 

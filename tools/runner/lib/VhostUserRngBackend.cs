@@ -34,6 +34,16 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
         SocketPath = Path.Combine(directory, "rng.sock0");
     }
 
+    /// <summary>CPU time the current backend process has used so far.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            try { process?.Refresh(); return process?.TotalProcessorTime ?? TimeSpan.Zero; }
+            catch (InvalidOperationException) { return TimeSpan.Zero; }   // it has exited
+        }
+    }
+
     /// <summary>Starts the backend. In listen mode this returns once its socket exists.</summary>
     public static async Task<VhostUserRngBackend> StartAsync(string binary, IReadOnlyList<string>? extraArguments = null,
                                                              bool connectMode = false)
