@@ -62,6 +62,7 @@ namespace GuestOS.Drivers.Pci
                 addr = Carve(ref _ioNext, _ioEnd, bar.Size);
                 if (addr == 0) return false;
                 bar.Assign(d, addr, _w.IoCpuBase + (addr - _w.IoBase));
+                Narrate(d, bar);
                 return true;
             }
             if (bar.Kind != PciBarKind.Mem32 && bar.Kind != PciBarKind.Mem64) return false;
@@ -72,7 +73,28 @@ namespace GuestOS.Drivers.Pci
             if (addr == 0 && may64 && !_w.Mem64Preferred) addr = Carve(ref _mem64Next, _mem64End, bar.Size);
             if (addr == 0) return false;
             bar.Assign(d, addr, addr);
+            Narrate(d, bar);
             return true;
+        }
+
+        // "pci 00:01.0: BAR4 mem64 pref size 0x4000 <- 0x10000000  PCI 3.0 6.2.5.1 [pci_assign_resource]"
+        private static void Narrate(PciDevice d, PciBar bar)
+        {
+            if (Log.Quiet) return;
+            Log.Write("pci ");
+            d.WriteBdf();
+            Log.Write(": BAR");
+            Log.Dec((ulong)bar.Index);
+            Log.Write(' ');
+            Log.Write(PciBar.KindName(bar.Kind));
+            if (bar.Prefetchable) Log.Write(" pref");
+            Log.Write(" size ");
+            Log.Hex(bar.Size);
+            Log.Write(" <- ");
+            Log.Hex(bar.Address);
+            if (bar.Kind == PciBarKind.Io) { Log.Write(" (CPU "); Log.Hex(bar.CpuAddress); Log.Write(')'); }
+            Log.Write("  PCI 3.0 6.2.5.1 [__pci_read_base, pci_assign_resource]");
+            Log.Line();
         }
 
         // Assign every implemented BAR of d, largest first (fewer alignment holes).

@@ -184,11 +184,38 @@ namespace GuestOS.Drivers.Pci
             b.SubordinateBus = _lastBus;
             buses = (buses & 0xFF00FFFF) | (_lastBus << 16);
             b.Write32(PciRegs.PCI_PRIMARY_BUS, buses);
+            if (!Log.Quiet)
+            {
+                Log.Write("pci ");
+                b.WriteBdf();
+                Log.Write(": bridge buses ");
+                Log.Dec(b.Bus);
+                Log.Write(" -> ");
+                Log.Dec(next);
+                Log.Write("..");
+                Log.Dec(_lastBus);
+                Log.Write(", windows mem ");
+                PrintWindow(memStart, memEnd);
+                Log.Write(" io ");
+                PrintWindow(hasIo ? ioStart : 0, hasIo ? ioEnd : 0);
+                Log.Write(" pref ");
+                PrintWindow(pref64 ? prefStart : 0, pref64 ? prefEnd : 0);
+                Log.Write("  PCI-PCI bridge 1.2 3.2.5 [pci_scan_bridge_extend, pci_setup_bridge]");
+                Log.Line();
+            }
 
             // Forward memory and I/O downstream, and DMA upstream.
             ushort cmd = b.Read16(PciRegs.PCI_COMMAND);
             cmd = (ushort)(cmd | PciRegs.PCI_COMMAND_MEMORY | PciRegs.PCI_COMMAND_MASTER | (hasIo ? PciRegs.PCI_COMMAND_IO : 0));
             b.Write16(PciRegs.PCI_COMMAND, cmd);
+        }
+
+        private static void PrintWindow(ulong start, ulong end)
+        {
+            if (end <= start) { Log.Write("off"); return; }
+            Log.Hex(start);
+            Log.Write('-');
+            Log.Hex(end - 1);
         }
 
         private static bool ProbeIoWindow(PciDevice b)

@@ -300,6 +300,11 @@ namespace GuestOS.Drivers.Virtio
                 *_usedEvent = _lastUsedIdx;
                 Barrier.virt_mb();
             }
+            else if (_event)
+            {
+                // Interrupts off: keep used_event one behind what we consumed (see disable_cb).
+                *_usedEvent = (ushort)(_lastUsedIdx - 1);
+            }
             return true;
         }
 
@@ -341,9 +346,12 @@ namespace GuestOS.Drivers.Virtio
         {
             if ((_availFlagsShadow & VRING_AVAIL_F_NO_INTERRUPT) != 0) return;
             _availFlagsShadow |= VRING_AVAIL_F_NO_INTERRUPT;
-            // With EVENT_IDX the flag is ignored by the device; Linux parks used_event at 0
-            // (an index far away most of the time). Without it, the flag itself is the hint.
-            if (_event) *_usedEvent = 0;
+            // With EVENT_IDX the device ignores the flag and only looks at used_event. Linux
+            // parks it at 0 ("a hack"), which still fires each time used->idx passes 0. Here it
+            // is parked one behind the last entry we consumed: to cross it the device would
+            // have to run 65535 entries ahead of us, more than any ring holds, so it never
+            // fires (get_buf keeps it one behind). Without EVENT_IDX the flag is the hint.
+            if (_event) *_usedEvent = (ushort)(_lastUsedIdx - 1);
             else *_availFlags = _availFlagsShadow;
         }
 

@@ -1,0 +1,16 @@
+namespace GuestOS.Hal.Hosted
+{
+    // Puts the whole hosted HAL back to its initial state (call at the start of every test).
+    public static class HostedHal
+    {
+        public static void Reset()
+        {
+            IoBus.Reset();
+            IoBus.RemapFails = false;
+            BarrierLog.Reset();
+            DmaPool.Reset();
+            VirtualTime.Reset();
+            LogBuffer.Reset();
+        }
+    }
+}

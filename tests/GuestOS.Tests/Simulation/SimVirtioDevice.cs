@@ -1,0 +1,398 @@
+using System;
+using System.Collections.Generic;
+using GuestOS.Hal.Hosted;
+
+namespace GuestOS.Tests.Simulation
+{
+    // One virtio capability as the device advertises it (virtio 1.2 §4.1.4).
+    public sealed class VirtioCapSpec
+    {
+        public byte CfgType;
+        public byte Bar = 4;
+        public uint Offset;
+        public uint Length = 0x1000;
+        public byte CapLen;             // 0: the right size (16, 20 for NOTIFY and PCI_CFG)
+        public uint Multiplier = 4;     // NOTIFY only
+        public int At = -1;             // config-space offset (-1: next free)
+    }
+
+    public sealed class SimVirtioOptions
+    {
+        public ushort DeviceId = 0x1044;        // modern virtio-rng; 0x1005 = transitional
+        public ushort SubsystemId = 0x1100;     // QEMU: 0x1100 modern; the virtio id (4) for transitional
+        public ulong Features = (1UL << 28) | (1UL << 29) | (1UL << 32) | (1UL << 40);  // QEMU 7.2 virtio-rng
+        public ushort QueueSize = 8;
+        public ushort NumQueues = 1;
+        public ushort MsixVectors = 2;
+        public ulong Bar4Size = 0x4000;
+        public List<VirtioCapSpec> Caps;        // null: QEMU's layout
+        public uint Seed = 1;
+
+        public static List<VirtioCapSpec> QemuCaps(uint multiplier = 4) => new List<VirtioCapSpec>
+        {
+            new VirtioCapSpec { CfgType = 1, Offset = 0x0000 },
+            new VirtioCapSpec { CfgType = 3, Offset = 0x1000 },
+            new VirtioCapSpec { CfgType = 4, Offset = 0x2000 },
+            new VirtioCapSpec { CfgType = 2, Offset = 0x3000, Multiplier = multiplier },
+            new VirtioCapSpec { CfgType = 5, Bar = 0, Offset = 0, Length = 0 },
+        };
+    }
+
+    // A virtio-pci modern device at register level (virtio 1.2 §4.1), the entropy device
+    // behind it (§5.4), and knobs to make it misbehave. It checks the driver's side of the
+    // spec as it goes and records every breach in SpecViolations.
+    public sealed unsafe class SimVirtioDevice : SimPciFunction
+    {
+        public readonly SimVirtioOptions Opt;
+        public readonly List<string> SpecViolations = new List<string>();
+        public readonly List<string> DeviceErrors = new List<string>();
+
+        // common configuration state
+        public uint DeviceFeatureSelect, DriverFeatureSelect;
+        public ulong DriverFeatures;
+        public byte Status;
+        public byte ConfigGeneration;
+        public ushort QueueSelect;
+        public ushort ConfigMsixVector = 0xFFFF;
+        public byte Isr;
+        public readonly Queue[] Queues;
+        public bool FeaturesRead0, FeaturesRead1;
+        public readonly byte[] MsixTable = new byte[0x1000];
+
+        public sealed class Queue
+        {
+            public ushort Size, MaxSize, MsixVector = 0xFFFF, Enable, NotifyOff;
+            public ulong Desc, Driver, Device;
+            public bool Kicked;
+            public long Notifies;
+            public long KickTick;
+            public SimVring Ring;
+        }
+
+        // ---- knobs ----
+        public bool ResetNeverCompletes;
+        public int ResetDelayTicks;             // status reads non-zero for this many ticks after reset
+        public bool RefuseFeaturesOk;
+        public bool NeverComplete;
+        public uint FillLimit;                  // 0: fill the whole buffer; else at most this many bytes
+        public Func<uint, uint, (uint id, uint len)> MangleUsed;
+        public long NeedsResetAfter = -1;       // set DEVICE_NEEDS_RESET after this many completions
+        public int CompletionDelayTicks;        // ticks between a kick and the work
+        public int MaxPerTick = int.MaxValue;
+
+        // ---- observation ----
+        public readonly List<byte> Produced = new List<byte>();
+        public long Ticks;
+        public long Resets;
+        private int _resetTicksLeft;
+        private uint _rng;
+
+        public SimVirtioDevice(SimVirtioOptions opt = null) : base(0x1af4, (opt ?? new SimVirtioOptions()).DeviceId, 0x00ff00, 0, 6)
+        {
+            Opt = opt ?? new SimVirtioOptions();
+            Name = $"virtio-rng {Opt.DeviceId:x4}";
+            _rng = Opt.Seed * 2654435761u + 12345;
+            W16(0x2C, 0x1af4);
+            W16(0x2E, Opt.SubsystemId);
+            Config[0x3D] = 1;   // INTA
+            if (Opt.DeviceId < 0x1040) DefineBar(0, SimBarKind.Io, 0x20);   // legacy register block
+            DefineBar(1, SimBarKind.Mem32, 0x1000);                           // MSI-X table + PBA
+            DefineBar(4, SimBarKind.Mem64, Opt.Bar4Size, prefetchable: true); // modern registers
+
+            Queues = new Queue[Opt.NumQueues];
+            for (int i = 0; i < Queues.Length; i++)
+                Queues[i] = new Queue { MaxSize = Opt.QueueSize, Size = Opt.QueueSize, NotifyOff = (ushort)i };
+
+            foreach (var c in Opt.Caps ?? SimVirtioOptions.QemuCaps())
+            {
+                byte len = c.CapLen != 0 ? c.CapLen : (byte)(c.CfgType == 2 || c.CfgType == 5 ? 20 : 16);
+                var body = new byte[Math.Max(18, len - 2)];
+                body[0] = len;                 // cap_len
+                body[1] = c.CfgType;
+                body[2] = c.Bar;
+                body[3] = 0;                   // id
+                BitConverter.GetBytes(c.Offset).CopyTo(body, 6);
+                BitConverter.GetBytes(c.Length).CopyTo(body, 10);
+                if (c.CfgType == 2) BitConverter.GetBytes(c.Multiplier).CopyTo(body, 14);
+                AddCapability(0x09, body, c.At);
+            }
+            if (Opt.MsixVectors > 0)
+            {
+                var msix = new byte[10];
+                BitConverter.GetBytes((ushort)(Opt.MsixVectors - 1)).CopyTo(msix, 0);
+                BitConverter.GetBytes(1u).CopyTo(msix, 2);           // table: BAR1 + 0
+                BitConverter.GetBytes(0x800u | 1u).CopyTo(msix, 6);  // PBA: BAR1 + 0x800
+                int pos = AddCapability(0x11, msix);
+                WriteMask[pos + 3] = 0xC0;                           // enable + function mask
+            }
+        }
+
+        public Queue Q(int i) => Queues[i];
+        public bool DriverOk => (Status & 4) != 0;
+        public ulong OfferedFeatures => Opt.Features;
+        public bool EventIdx => (DriverFeatures & (1UL << 29)) != 0;
+        public ulong CommonBase => BarAddress(4) + FindCapOffset(1);
+
+        private uint FindCapOffset(byte type)
+        {
+            foreach (var c in Opt.Caps ?? SimVirtioOptions.QemuCaps()) if (c.CfgType == type) return c.Offset;
+            return 0;
+        }
+
+        private byte NextRandom()
+        {
+            _rng ^= _rng << 13; _rng ^= _rng >> 17; _rng ^= _rng << 5;
+            return (byte)(_rng >> 7);
+        }
+
+        private uint FillBuffer(IntPtr p, uint len)
+        {
+            uint n = FillLimit != 0 && FillLimit < len ? FillLimit : len;
+            byte* b = (byte*)p;
+            for (uint i = 0; i < n; i++) { b[i] = NextRandom(); Produced.Add(b[i]); }
+            return n;
+        }
+
+        private void Violation(string s) { SpecViolations.Add(s); }
+
+        // ---- BAR4: the modern registers (offsets as laid out by the capabilities) ------------
+
+        private string Region(ulong off, out ulong rel)
+        {
+            foreach (var c in Opt.Caps ?? SimVirtioOptions.QemuCaps())
+            {
+                if (c.Bar != 4 || c.CfgType == 5) continue;
+                if (off >= c.Offset && off < (ulong)c.Offset + c.Length)
+                {
+                    rel = off - c.Offset;
+                    return c.CfgType switch { 1 => "common", 2 => "notify", 3 => "isr", 4 => "device", _ => "other" };
+                }
+            }
+            rel = off;
+            return "none";
+        }
+
+        private static int CommonWidth(ulong off)
+        {
+            if (off < 0x10) return 4;
+            if (off < 0x14) return 2;
+            if (off < 0x16) return 1;
+            if (off < 0x20) return 2;
+            if (off < 0x38) return 4;
+            if (off < 0x3C) return 2;
+            return 0;
+        }
+
+        public override ulong BarRead(int bar, ulong offset, int width)
+        {
+            if (bar == 1) return ReadBytes(MsixTable, offset, width);
+            if (bar == 0) { Violation($"legacy I/O BAR read +0x{offset:x}"); return 0; }
+            string r = Region(offset, out ulong rel);
+            switch (r)
+            {
+                case "common": return CommonRead(rel, width);
+                case "isr": { byte v = Isr; Isr = 0; return v; }
+                case "device": return 0;
+                case "notify": Violation("read from notify region"); return 0;
+            }
+            return 0;
+        }
+
+        public override void BarWrite(int bar, ulong offset, int width, ulong value)
+        {
+            if (bar == 1) { WriteBytes(MsixTable, offset, width, value); return; }
+            if (bar == 0) { Violation($"legacy I/O BAR write +0x{offset:x}"); return; }
+            string r = Region(offset, out ulong rel);
+            switch (r)
+            {
+                case "common": CommonWrite(rel, width, value); return;
+                case "notify": NotifyWrite(rel, width, value); return;
+                case "isr": Violation("write to ISR"); return;
+            }
+        }
+
+        private static ulong ReadBytes(byte[] a, ulong off, int width)
+        {
+            ulong v = 0;
+            for (int i = 0; i < width && (int)off + i < a.Length; i++) v |= (ulong)a[(int)off + i] << (8 * i);
+            return v;
+        }
+
+        private static void WriteBytes(byte[] a, ulong off, int width, ulong v)
+        {
+            for (int i = 0; i < width && (int)off + i < a.Length; i++) a[(int)off + i] = (byte)(v >> (8 * i));
+        }
+
+        private Queue Selected => QueueSelect < Queues.Length ? Queues[QueueSelect] : null;
+
+        private void CheckWidth(ulong off, int width)
+        {
+            int w = CommonWidth(off);
+            bool ok = w == width && off % (ulong)w == 0;
+            if (!ok && width == 8 && (off == 0x20 || off == 0x28 || off == 0x30)) ok = true;
+            if (!ok) Violation($"common+0x{off:x2} accessed with width {width} (field width {w}) (§4.1.3.1)");
+        }
+
+        private ulong CommonRead(ulong off, int width)
+        {
+            CheckWidth(off, width);
+            var q = Selected;
+            switch (off)
+            {
+                case 0x00: return DeviceFeatureSelect;
+                case 0x04:
+                    if (DeviceFeatureSelect == 0) { FeaturesRead0 = true; return (uint)Opt.Features; }
+                    if (DeviceFeatureSelect == 1) { FeaturesRead1 = true; return (uint)(Opt.Features >> 32); }
+                    return 0;
+                case 0x08: return DriverFeatureSelect;
+                case 0x0C: return DriverFeatureSelect == 0 ? (uint)DriverFeatures : DriverFeatureSelect == 1 ? (uint)(DriverFeatures >> 32) : 0u;
+                case 0x10: return ConfigMsixVector;
+                case 0x12: return (ulong)Queues.Length;
+                case 0x14: return Status;
+                case 0x15: return ConfigGeneration;
+                case 0x16: return QueueSelect;
+                case 0x18: return q?.Size ?? 0;
+                case 0x1A: return q?.MsixVector ?? 0xFFFF;
+                case 0x1C: return q?.Enable ?? 0;
+                case 0x1E: return q?.NotifyOff ?? 0;
+                case 0x20: return q == null ? 0 : width == 8 ? q.Desc : (uint)q.Desc;
+                case 0x24: return q == null ? 0 : (uint)(q.Desc >> 32);
+                case 0x28: return q == null ? 0 : width == 8 ? q.Driver : (uint)q.Driver;
+                case 0x2C: return q == null ? 0 : (uint)(q.Driver >> 32);
+                case 0x30: return q == null ? 0 : width == 8 ? q.Device : (uint)q.Device;
+                case 0x34: return q == null ? 0 : (uint)(q.Device >> 32);
+            }
+            return 0;
+        }
+
+        private void CommonWrite(ulong off, int width, ulong value)
+        {
+            CheckWidth(off, width);
+            var q = Selected;
+            bool queueReg = off >= 0x18 && off < 0x38 && off != 0x1E;
+            if (queueReg && DriverOk) Violation($"queue register common+0x{off:x2} written after DRIVER_OK (§4.1.4.3.2)");
+            switch (off)
+            {
+                case 0x00: DeviceFeatureSelect = (uint)value; return;
+                case 0x08: DriverFeatureSelect = (uint)value; return;
+                case 0x0C:
+                    if ((Status & 8) != 0) Violation("driver_feature written after FEATURES_OK (§3.1.1)");
+                    if (DriverFeatureSelect == 0) DriverFeatures = (DriverFeatures & ~0xFFFFFFFFUL) | (uint)value;
+                    else if (DriverFeatureSelect == 1) DriverFeatures = (DriverFeatures & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32);
+                    return;
+                case 0x10: ConfigMsixVector = (ushort)(value < Opt.MsixVectors ? value : 0xFFFF); return;
+                case 0x14: StatusWrite((byte)value); return;
+                case 0x16: QueueSelect = (ushort)value; return;
+            }
+            if (q == null) { Violation($"queue register common+0x{off:x2} written with queue_select {QueueSelect} >= num_queues"); return; }
+            switch (off)
+            {
+                case 0x18:
+                    if (value == 0 || value > q.MaxSize || (value & (value - 1)) != 0)
+                        Violation($"queue_size {value} invalid (max {q.MaxSize}, power of 2)");
+                    q.Size = (ushort)value; return;
+                case 0x1A: q.MsixVector = (ushort)(value < Opt.MsixVectors ? value : 0xFFFF); return;
+                case 0x1C:
+                    if (value != 1) Violation("queue_enable written with a value other than 1 (§4.1.4.3.2)");
+                    if (q.Desc == 0 || q.Driver == 0 || q.Device == 0) Violation("queue enabled before its addresses were set");
+                    q.Enable = (ushort)value;
+                    if (value == 1) EnableQueue(q);
+                    return;
+                case 0x20: q.Desc = width == 8 ? value : (q.Desc & ~0xFFFFFFFFUL) | (uint)value; return;
+                case 0x24: q.Desc = (q.Desc & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32); return;
+                case 0x28: q.Driver = width == 8 ? value : (q.Driver & ~0xFFFFFFFFUL) | (uint)value; return;
+                case 0x2C: q.Driver = (q.Driver & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32); return;
+                case 0x30: q.Device = width == 8 ? value : (q.Device & ~0xFFFFFFFFUL) | (uint)value; return;
+                case 0x34: q.Device = (q.Device & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32); return;
+            }
+            Violation($"write to read-only common+0x{off:x2}");
+        }
+
+        private void EnableQueue(Queue q)
+        {
+            if (q.Desc % 16 != 0 || q.Driver % 2 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.7: 16/2/4)");
+            q.Ring = new SimVring(DeviceErrors)
+            {
+                Desc = q.Desc, Driver = q.Driver, Device = q.Device, Size = q.Size,
+                EventIdx = EventIdx, Fill = FillBuffer, MangleUsed = (h, w) => MangleUsed != null ? MangleUsed(h, w) : (h, w),
+            };
+            if (!q.Ring.Valid()) Violation("ring areas are not in driver DMA memory");
+        }
+
+        private void StatusWrite(byte v)
+        {
+            if (v == 0)
+            {
+                Resets++;
+                if (ResetNeverCompletes) return;           // status keeps reading the old value
+                if (ResetDelayTicks > 0) { _resetTicksLeft = ResetDelayTicks; return; }
+                DoReset();
+                return;
+            }
+            if ((v & Status) != Status) Violation($"status bits cleared: 0x{Status:x2} -> 0x{v:x2} (§2.1.2)");
+            byte added = (byte)(v & ~Status);
+            if ((added & 2) != 0 && (v & 1) == 0) Violation("DRIVER without ACKNOWLEDGE");
+            if ((added & 8) != 0)
+            {
+                if ((v & 2) == 0) Violation("FEATURES_OK without DRIVER (§3.1.1)");
+                if (!FeaturesRead0 || !FeaturesRead1) Violation("FEATURES_OK before reading both feature words");
+                if ((DriverFeatures & ~Opt.Features) != 0) { Violation($"driver accepted features not offered: 0x{DriverFeatures & ~Opt.Features:x}"); v = (byte)(v & ~8); }
+                if (RefuseFeaturesOk) v = (byte)(v & ~8);
+            }
+            if ((added & 4) != 0)
+            {
+                if ((v & 8) == 0 && (Status & 8) == 0) Violation("DRIVER_OK without FEATURES_OK (§3.1.1)");
+            }
+            Status = (byte)(v | (Status & 0x40));
+        }
+
+        private void DoReset()
+        {
+            Status = 0;
+            DriverFeatures = 0;
+            DeviceFeatureSelect = DriverFeatureSelect = 0;
+            FeaturesRead0 = FeaturesRead1 = false;
+            QueueSelect = 0;
+            Isr = 0;
+            ConfigMsixVector = 0xFFFF;
+            foreach (var q in Queues)
+            {
+                q.Size = q.MaxSize; q.Enable = 0; q.Desc = q.Driver = q.Device = 0; q.Ring = null;
+                q.Kicked = false; q.MsixVector = 0xFFFF;
+            }
+        }
+
+        private void NotifyWrite(ulong rel, int width, ulong value)
+        {
+            if (width != 2) Violation($"notify written with width {width} (must be 16-bit, §4.1.5.2)");
+            if (!DriverOk) Violation("notify before DRIVER_OK (§3.1.1)");
+            if (value >= (ulong)Queues.Length) { Violation($"notify of queue {value} that does not exist"); return; }
+            var q = Queues[value];
+            uint mult = 4;
+            foreach (var c in Opt.Caps ?? SimVirtioOptions.QemuCaps()) if (c.CfgType == 2) { mult = c.Multiplier; break; }
+            if (rel != (ulong)q.NotifyOff * mult) Violation($"queue {value} notified at notify+0x{rel:x}, expected +0x{(ulong)q.NotifyOff * mult:x}");
+            q.Notifies++;
+            if (!q.Kicked) { q.Kicked = true; q.KickTick = Ticks; }
+        }
+
+        public override void Tick()
+        {
+            Ticks++;
+            if (_resetTicksLeft > 0 && --_resetTicksLeft == 0) DoReset();
+            if (!DriverOk || (Status & 0x40) != 0 || NeverComplete) return;
+            foreach (var q in Queues)
+            {
+                if (q.Enable != 1 || q.Ring == null || !q.Kicked) continue;
+                if (Ticks - q.KickTick < CompletionDelayTicks) continue;
+                int budget = MaxPerTick;
+                if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.Ring.Completions));
+                long before = q.Ring.Interrupts;
+                int n = budget > 0 ? q.Ring.Process(budget) : 0;
+                if (n < 0) { Status |= 0x40; continue; }                 // ring error: DEVICE_NEEDS_RESET
+                if (q.Ring.Interrupts != before) Isr |= 1;
+                if (NeedsResetAfter >= 0 && q.Ring.Completions >= NeedsResetAfter) { Status |= 0x40; ConfigGeneration++; Isr |= 2; }
+                if (n < budget || q.Ring.AvailIdx == q.Ring.LastAvail) q.Kicked = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using GuestOS.Drivers.Pci;
+using GuestOS.Hal.Hosted;
+using GuestOS.Tests.Simulation;
+using Xunit;
+
+// The hosted HAL is process-wide static state (like the real hardware it stands for):
+// tests run one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace GuestOS.Tests
+{
+    // Every test starts from a clean hosted HAL and leaves no DMA memory behind.
+    public abstract class HalTest : IDisposable
+    {
+        protected HalTest() { HostedHal.Reset(); }
+        public void Dispose() { HostedHal.Reset(); }
+
+        protected static string LogText => LogBuffer.Contents;
+    }
+
+    // Ready-made machines shaped like the two QEMU boards (qemu-machines.md).
+    public sealed class TestMachine
+    {
+        public SimPlatform P;
+        public PciConfigAccess Cfg;
+        public PciHostWindows Windows;
+
+        public const ulong VirtEcam = 0x4010000000;
+
+        // x86 q35/pc after SeaBIOS: port 0xCF8 access, BARs assigned and decoding on.
+        public static TestMachine X86(params SimPciFunction[] slots)
+        {
+            var m = new TestMachine { P = new SimPlatform() };
+            m.P.Root.Add(0, 0, new SimPciFunction(0x8086, 0x29c0, 0x060000, 0, 6));   // host bridge
+            ulong mem = 0xfe000000, io = 0xc000;
+            for (int i = 0; i < slots.Length; i++)
+            {
+                var f = m.P.Root.Add((uint)(i + 1), 0, slots[i]);
+                for (int b = 0; b < f.Bars.Length; b++)
+                {
+                    var d = f.Bars[b];
+                    if (d.Kind == SimBarKind.Io) { io = (io + d.Size - 1) & ~(d.Size - 1); f.PresetBar(b, io); io += d.Size; }
+                    else if (d.Kind != SimBarKind.None) { mem = (mem + d.Size - 1) & ~(d.Size - 1); f.PresetBar(b, mem); mem += d.Size; }
+                }
+                f.W16(0x04, 0x0003);   // SeaBIOS enables I/O + memory decoding
+            }
+            m.Cfg = new PciConfigPort();
+            return m;
+        }
+
+        // aarch64 virt with -kernel: ECAM, nothing assigned, windows from the device tree.
+        public static TestMachine Virt(params SimPciFunction[] slots)
+        {
+            var m = new TestMachine { P = new SimPlatform { EcamBase = VirtEcam, PortConfig = false } };
+            m.P.Root.Add(0, 0, new SimPciFunction(0x1b36, 0x0008, 0x060000, 0, 6));   // gpex host bridge
+            for (int i = 0; i < slots.Length; i++) m.P.Root.Add((uint)(i + 1), 0, slots[i]);
+            m.Cfg = PciConfigEcam.Map(VirtEcam, 0, 255);
+            m.Windows = VirtWindows();
+            return m;
+        }
+
+        public static PciHostWindows VirtWindows() => new PciHostWindows
+        {
+            Mem32Base = 0x10000000, Mem32Size = 0x2eff0000,
+            Mem64Base = 0x8000000000, Mem64Size = 0x8000000000,
+            IoBase = 0, IoSize = 0x10000, IoCpuBase = 0x3eff0000,
+        };
+    }
+
+    public static class TraceQuery
+    {
+        // Accesses inside [base, base+len) as (dir, offset, width, value) strings like "W8 +0x14 = 0xf".
+        public static List<string> Region(ulong baseAddr, ulong len)
+        {
+            return IoBus.Trace.Where(a => a.Space == IoSpace.Mmio && a.Addr >= baseAddr && a.Addr < baseAddr + len)
+                .Select(a => $"{(a.Dir == IoDir.Read ? "R" : "W")}{a.Width * 8} +0x{a.Addr - baseAddr:x2} = 0x{a.Value:x}")
+                .ToList();
+        }
+    }
+}
