@@ -22,6 +22,10 @@ namespace GuestOS.Drivers.Rng
         public const uint MaxQueueSize = 64;                // one buffer in flight needs no more
         public const ulong DefaultTimeoutNs = 10000000000;  // 10 s (rate-limited backends are slow)
 
+        // Wait limit given to devices as they are probed; 0 = DefaultTimeoutNs. (A static
+        // without initializer: the kernel, e.g. from its command line, or a test sets it.)
+        public static ulong ProbeTimeoutNs;
+
         public int Index;               // virtio_rng.<Index>
         public PciDevice Pci;
         public VirtioDevice Vdev;
@@ -62,7 +66,7 @@ namespace GuestOS.Drivers.Rng
             vi.Index = index;
             vi.Pci = pdev;
             vi.Vdev = vdev;
-            vi.TimeoutNs = DefaultTimeoutNs;
+            vi.TimeoutNs = ProbeTimeoutNs != 0 ? ProbeTimeoutNs : DefaultTimeoutNs;
 
             err = vdev.virtio_begin();
             if (err != DriverError.Ok) return null;   // reset failed: nothing set, nothing to undo

@@ -159,6 +159,27 @@ namespace GuestOS.Tests
         }
 
         [Fact]
+        public void FirmwareBridgePointingBackToALowerBusIsNotFollowed()
+        {
+            // 00:01.0 -> bus 2 (02:00.0 is a bridge claiming bus 1, below its own bus 2);
+            // 00:02.0 -> bus 1, which really holds the NIC.
+            var p = new SimPlatform();
+            var a = p.Root.Add(1, 0, new SimBridge());
+            a.W8(0x19, 2); a.W8(0x1A, 3);
+            var b = a.Secondary.Add(0, 0, new SimBridge());
+            b.W8(0x18, 2); b.W8(0x19, 1); b.W8(0x1A, 1);
+            var c = p.Root.Add(2, 0, new SimBridge());
+            c.W8(0x19, 1); c.W8(0x1A, 1);
+            c.Secondary.Add(0, 0, new SimPciFunction(0x8086, 0x100e, 0x020000, 0, 6));
+
+            PciDevice[] devs = PciScan.Enumerate(new PciConfigPort(), null);
+            PciDevice nic = devs.Single(d => d.DeviceId == 0x100e);
+            Assert.Equal(1u, nic.Bus);
+            Assert.Equal((0u, 2u), (nic.Parent.Bus, nic.Parent.Dev));     // found through 00:02.0, not 02:00.0
+            Assert.Contains("pci 02:00.0: bridge secondary bus 1 unusable", LogText);
+        }
+
+        [Fact]
         public void RunningOutOfBusNumbersIsReportedNotFatal()
         {
             var p = new SimPlatform { EcamBase = TestMachine.VirtEcam, EcamLastBus = 1, PortConfig = false };

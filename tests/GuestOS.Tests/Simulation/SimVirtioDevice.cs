@@ -368,6 +368,7 @@ namespace GuestOS.Tests.Simulation
             if (!DriverOk) Violation("notify before DRIVER_OK (§3.1.1)");
             if (value >= (ulong)Queues.Length) { Violation($"notify of queue {value} that does not exist"); return; }
             var q = Queues[value];
+            if (q.Enable != 1) Violation($"notify of queue {value} that is not enabled");
             uint mult = 4;
             foreach (var c in Opt.Caps ?? SimVirtioOptions.QemuCaps()) if (c.CfgType == 2) { mult = c.Multiplier; break; }
             if (rel != (ulong)q.NotifyOff * mult) Violation($"queue {value} notified at notify+0x{rel:x}, expected +0x{(ulong)q.NotifyOff * mult:x}");
