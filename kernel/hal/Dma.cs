@@ -5,13 +5,6 @@ namespace GuestOS.Hal
     // Memory a device reads and writes (Linux: dma_alloc_coherent). The kernel identity-maps
     // RAM and both QEMU machines are cache-coherent for DMA, so the CPU address is the bus
     // address and no cache maintenance is needed.
-    public unsafe struct DmaBuffer
-    {
-        public byte* Virt;
-        public ulong Phys;
-        public ulong Size;
-        public bool IsNull => Virt == null;
-    }
 
     public static unsafe class Dma
     {

@@ -7,13 +7,6 @@ namespace GuestOS.Hal
     // HAL contract: DMA-coherent memory. Hosted: real native memory, 4096-aligned and zeroed;
     // the "physical" address is simply the pointer value, so the simulated device reads and
     // writes the very bytes the driver sees.
-    public unsafe struct DmaBuffer
-    {
-        public byte* Virt;
-        public ulong Phys;
-        public ulong Size;
-        public bool IsNull => Virt == null;
-    }
 
     public static unsafe class Dma
     {
