@@ -11,10 +11,5 @@ namespace Internal.Runtime
         internal ushort NumVtableSlots;
         internal ushort NumInterfaces;
         internal uint HashCode;
-
-        // Flags bit (in the upper 16 bits of the combined 32-bit flags word) for types whose
-        // instances carry a length: arrays and strings.
-        internal const ushort HasComponentSizeFlag = 0x8000;
-        internal bool IsArray => (Flags & 0x00F0) == 0x0080 || (Flags & HasComponentSizeFlag) != 0;
     }
 }
