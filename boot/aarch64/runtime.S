@@ -21,9 +21,6 @@ FUNC RhpByRefAssignRefArm64
         ret
 
         .data
-        .balign 4
-        .globl RhpTrapThreads
-RhpTrapThreads: .long 0
         .balign 8
         .globl __security_cookie
 __security_cookie: .quad 0x2f6b3c1d9e8a4757

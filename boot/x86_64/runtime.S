@@ -14,10 +14,6 @@ RhpByRefAssignRef:
         ret
 
         .data
-        .balign 4
-// Read by every GC poll: zero means "no thread needs to be suspended", which is always true.
-        .globl RhpTrapThreads
-RhpTrapThreads: .long 0
         .balign 8
         .globl __security_cookie
 __security_cookie: .quad 0x2f6b3c1d9e8a4757

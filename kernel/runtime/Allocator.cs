@@ -4,7 +4,8 @@ using GuestOS.Kernel.Memory;
 
 namespace GuestOS.Kernel.Runtime
 {
-    // What `new` compiles to (.NET 10 helper names). Objects are { MethodTable*, fields };
+    // What `new` compiles to (.NET 10 helper names). Only helpers the generated code calls are
+    // defined: one that is missing later fails the link with its name, which is the clearest error. Objects are { MethodTable*, fields };
     // arrays and strings also carry a length after the MethodTable pointer.
     internal static unsafe class Allocator
     {
@@ -16,20 +17,11 @@ namespace GuestOS.Kernel.Runtime
             return obj;
         }
 
-        [RuntimeExport("RhpNewFinalizable")]
-        private static void* RhpNewFinalizable(MethodTable* type) => RhpNewFast(type);
-
         [RuntimeExport("RhpNewArrayFast")]
         private static void* RhpNewArrayFast(MethodTable* type, int length) => NewArray(type, length);
 
         [RuntimeExport("RhpNewPtrArrayFast")]
         private static void* RhpNewPtrArrayFast(MethodTable* type, int length) => NewArray(type, length);
-
-        [RuntimeExport("RhpNewArray")]
-        private static void* RhpNewArray(MethodTable* type, int length) => NewArray(type, length);
-
-        [RuntimeExport("RhNewString")]
-        private static void* RhNewString(MethodTable* type, int length) => NewArray(type, length);
 
         private static void* NewArray(MethodTable* type, int length)
         {
@@ -60,16 +52,14 @@ namespace GuestOS.Kernel.Runtime
         private static void RhpCheckedAssignRef(void** destination, void* reference) => *destination = reference;
     }
 
-    // Transitions between native and managed code. With one thread and no GC nothing has to
-    // be recorded, so they are empty.
+    // Entering C# from assembly ([RuntimeExport] entry points) brackets the call with these.
+    // With one thread and no GC nothing has to be recorded, so they are empty.
     internal static unsafe class Transitions
     {
         [RuntimeExport("RhpReversePInvoke")] private static void RhpReversePInvoke(void* frame) { }
         [RuntimeExport("RhpReversePInvokeReturn")] private static void RhpReversePInvokeReturn(void* frame) { }
-        [RuntimeExport("RhpPInvoke")] private static void RhpPInvoke(void* frame) { }
-        [RuntimeExport("RhpPInvokeReturn")] private static void RhpPInvokeReturn(void* frame) { }
-        [RuntimeExport("RhpGcPoll")] private static void RhpGcPoll() { }
+
+        // A failed stack-cookie check (methods with stackalloc) lands here.
         [RuntimeExport("RhpFallbackFailFast")] private static void RhpFallbackFailFast() => Panic.Halt("fail-fast (stack cookie or runtime check)");
-        [RuntimeExport("RhpStackProbe")] private static void RhpStackProbe() { }
     }
 }
