@@ -15,6 +15,7 @@ namespace GuestOS.Kernel.Memory
             end = regionEnd;
         }
 
+        internal static ulong Start => start;
         internal static ulong Used => cursor - start;
         internal static ulong Size => end - start;
 

@@ -39,8 +39,9 @@ namespace GuestOS.Kernel.Memory
             Arch.PageTableFormat.Invalidate(0);
         }
 
-        // Ensure the 2 MiB block at `address` is mapped; existing mappings are left alone (the
-        // boot map already covers RAM, and a device block mapped twice needs nothing).
+        // Ensure the 2 MiB block at `address` is mapped as a device. A device block mapped before
+        // is reused; an address inside an existing RAM mapping (cacheable) fails, because device
+        // registers behind a cached mapping would be read stale and written late.
         private static bool MapBlock(ulong address)
         {
             ulong* table = (ulong*)Arch.PageTableFormat.Root();
@@ -55,14 +56,14 @@ namespace GuestOS.Kernel.Memory
                 }
                 else if (!Arch.PageTableFormat.IsTable(*entry, level))
                 {
-                    return true;                                  // inside a larger block
+                    return false;                                 // inside a larger (RAM) block
                 }
                 table = (ulong*)(*entry & AddressMask);
             }
             ulong* leaf = table + ((address >> 21) & 511);
             if (!Arch.PageTableFormat.IsValid(*leaf))
                 *leaf = Arch.PageTableFormat.DeviceBlock(address);
-            return true;
+            return Arch.PageTableFormat.IsDeviceBlock(*leaf);
         }
     }
 }

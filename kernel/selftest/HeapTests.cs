@@ -37,6 +37,8 @@ namespace GuestOS.Kernel
             Check(refs[3].Key == 999 && refs[0] == null, "arrays of references");
 
             Check(greeting.Length == 19 && greeting[0] == 's', "static string field");
+            ulong ram = Heap.Start;
+            Check(Hal.Io.ioremap(ram, 4096) == 0, "ioremap refuses RAM (a cacheable mapping is no device mapping)");
             Log.Write("heap test: "); Log.Dec(Heap.Used); Log.Write(" bytes used, all checks passed"); Log.Line();
             Verdict.Pass();
         }

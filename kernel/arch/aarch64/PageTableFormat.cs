@@ -15,6 +15,9 @@ namespace GuestOS.Kernel.Arch
         // A 2 MiB block of Device-nGnRnE memory, never executable.
         internal static ulong DeviceBlock(ulong phys) => phys | Valid | DeviceAttr | AccessFlag | PXN | UXN;
 
+        // A valid block (not a table) whose MAIR index (bits 4:2) selects Device-nGnRnE.
+        internal static bool IsDeviceBlock(ulong entry) => (entry & (Valid | TableBit)) == Valid && (entry & 0x1C) == DeviceAttr;
+
         internal static void Synchronize() => Machine.SyncPageTables();
 
         internal static void Invalidate(ulong va) => Machine.SyncPageTables();

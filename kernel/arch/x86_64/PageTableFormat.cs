@@ -14,6 +14,13 @@ namespace GuestOS.Kernel.Arch
         // A 2 MiB page, uncached (PCD | PWT select UC with the power-on PAT).
         internal static ulong DeviceBlock(ulong phys) => phys | Present | Writable | WriteThrough | CacheDisable | PageSize;
 
+        // The CPU sets Accessed/Dirty in entries it uses, so test the attributes, not equality.
+        internal static bool IsDeviceBlock(ulong entry)
+        {
+            const ulong device = Present | WriteThrough | CacheDisable | PageSize;
+            return (entry & device) == device;
+        }
+
         // New entries only replace non-present ones, which the TLB never caches.
         internal static void Synchronize() { }
 
