@@ -122,10 +122,9 @@ run: $(KERNEL) $(RUNNER) $(RNG_DEPS_$(RNG))
 	dotnet $(RUNNER) $(RUN_ARGS)
 
 # QEMU halted with its gdbstub; gdb loads the symbols (C# source lines included) and attaches.
-GDB := $(if $(filter aarch64,$(ARCH)),gdb-multiarch,gdb-multiarch)
 debug: $(KERNEL) $(RUNNER)
 	dotnet $(RUNNER) $(RUN_ARGS) --gdb & \
-	sleep 1; $(GDB) -q $(KERNEL) -ex "target remote localhost:1234" -ex "hbreak kernel_entry" -ex "continue"; \
+	sleep 1; gdb-multiarch -q $(KERNEL) -ex "target remote localhost:1234" -ex "hbreak kernel_entry" -ex "continue"; \
 	kill %1 2>/dev/null || true
 
 # Every register accessor in the linked x86_64 kernel is exactly one access of its width.

@@ -21,11 +21,7 @@ namespace GuestOS.Kernel
             ulong start = Symbols.ImageEnd;
             if (boot.RamStart > start) start = boot.RamStart;
             ulong end = boot.RamEnd < mappedEnd ? boot.RamEnd : mappedEnd;
-            if (end <= start + (1UL << 20))
-            {
-                Heap.Init(0, 0);
-                Panic.Halt("no usable RAM after the kernel image");
-            }
+            if (end <= start + (1UL << 20)) Panic.Halt("no usable RAM after the kernel image");
             ulong heapBytes = (end - start) / 4;
             if (heapBytes > MaxHeapBytes) heapBytes = MaxHeapBytes;
             Heap.Init(start, start + heapBytes);

@@ -14,8 +14,4 @@ namespace GuestOS.Hal
         }
     }
 
-    public static class Cpu
-    {
-        public static void Relax() => Machine.Relax();
-    }
 }

@@ -15,7 +15,7 @@ namespace GuestOS.Kernel.Arch
         private const ulong GICC_CTLR = 0x000, GICC_PMR = 0x004, GICC_IAR = 0x00C, GICC_EOIR = 0x010;
         // GICv2m MSI frame
         private const ulong V2M_MSI_TYPER = 0x008, V2M_MSI_SETSPI_NS = 0x040;
-        internal const uint Spurious = 1023;
+        internal const uint FirstSpecialIntid = 1020;   // 1020-1023: spurious/special, never EOI'd
 
         private static ulong dist, cpu, v2m, v2mPhys;
         private static uint spiBase, spiCount, spiNext;

@@ -53,7 +53,7 @@ namespace GuestOS.Kernel.Arch
             if (!gicV2) { Unexpected++; return; }
             uint iar = GicV2.Acknowledge();
             uint intid = iar & 0x3FF;
-            if (intid >= GicV2.Spurious - 3) return;      // 1020-1023: special, no EOI
+            if (intid >= GicV2.FirstSpecialIntid) return;
             Taken++;
             InterruptHandler handler = handlers[intid];
             if (handler != null) handler.Handle();

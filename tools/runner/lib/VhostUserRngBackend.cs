@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace GuestOS.Runner;
 
@@ -96,6 +97,11 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
         }
     }
 
+    private const int SIGTERM = 15;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
     private void Keep(string? line)
     {
         if (line != null) lock (log) log.Add(line);
@@ -106,7 +112,7 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
     {
         if (process is { HasExited: false })
         {
-            Process.Start("kill", ["-TERM", process.Id.ToString()])?.WaitForExit();
+            _ = kill(process.Id, SIGTERM);    // .NET's Process.Kill only sends SIGKILL
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             try { await process.WaitForExitAsync(grace.Token).ConfigureAwait(false); }
             catch (OperationCanceledException) { process.Kill(); }
