@@ -81,6 +81,9 @@ namespace GuestOS.Drivers.Virtio
         public ulong DescPhys { get { return _ring.Phys; } }
         public ulong AvailPhys { get { return _ring.Phys + VRING_DESC_SIZE * Num; } }
         public ulong UsedPhys { get { return _ring.Phys + UsedOffset(Num); } }
+        public override ulong DescAreaPhys { get { return DescPhys; } }
+        public override ulong DriverAreaPhys { get { return AvailPhys; } }
+        public override ulong DeviceAreaPhys { get { return UsedPhys; } }
         public bool EventIdx { get { return _event; } }
         public ushort AvailIdxShadow { get { return _availIdxShadow; } }
         public ushort LastUsedIdx { get { return _lastUsedIdx; } }

@@ -213,12 +213,12 @@ namespace GuestOS.Drivers.Virtio
             VirtioPciNotifier notifier = new VirtioPciNotifier();
             DriverError err;
             bool eventIdx = VirtioFeatures.Has(Features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
-            SplitVirtqueue svq = SplitVirtqueue.vring_create_virtqueue(index, want, eventIdx, notifier, out err);
+            Virtqueue svq = VringCreate.vring_create_virtqueue(index, want, Features, notifier, out err);
             if (svq == null) return QueueError(index, "cannot create ring", want, err);
 
-            // vp_active_vq: the size we really use, then where the three parts are.
+            // vp_active_vq: the size we really use, then where the three areas are.
             Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
-            Vp.vp_modern_queue_address(index, svq.DescPhys, svq.AvailPhys, svq.UsedPhys);
+            Vp.vp_modern_queue_address(index, svq.DescAreaPhys, svq.DriverAreaPhys, svq.DeviceAreaPhys);
             ulong notifyAddr;
             err = Vp.vp_modern_map_vq_notify(index, out notifyAddr);
             if (err != DriverError.Ok)
@@ -240,11 +240,11 @@ namespace GuestOS.Drivers.Virtio
                 Log.Dec(num);
                 if (svq.Num != num) { Log.Write(" -> "); Log.Dec(svq.Num); }
                 Log.Write(", desc ");
-                Log.Hex(svq.DescPhys);
-                Log.Write(" avail +");
-                Log.Hex(svq.AvailPhys - svq.DescPhys);
-                Log.Write(" used +");
-                Log.Hex(svq.UsedPhys - svq.DescPhys);
+                Log.Hex(svq.DescAreaPhys);
+                Log.Write(" driver +");
+                Log.Hex(svq.DriverAreaPhys - svq.DescAreaPhys);
+                Log.Write(" device +");
+                Log.Hex(svq.DeviceAreaPhys - svq.DescAreaPhys);
                 Log.Write(eventIdx ? ", EVENT_IDX" : ", no EVENT_IDX");
                 Log.Write(", notify at notify+");
                 Log.Hex(notifyAddr - Vp.NotifyBase);

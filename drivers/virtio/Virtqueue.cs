@@ -1,8 +1,8 @@
 namespace GuestOS.Drivers.Virtio
 {
     // What a device driver sees of a virtqueue, whatever its layout (Linux: struct virtqueue
-    // and the virtqueue_* API in include/linux/virtio.h). SplitVirtqueue implements it today;
-    // a packed ring (virtio 1.2 §2.8) will be a second subclass with the same API.
+    // and the virtqueue_* API in include/linux/virtio.h). SplitVirtqueue (§2.7) implements it;
+    // a packed ring (§2.8) is a second subclass with the same API.
     //
     // A buffer is identified by a token the driver chooses (Linux passes a void* "data");
     // virtqueue_get_buf hands it back with the number of bytes the device wrote.
@@ -13,6 +13,14 @@ namespace GuestOS.Drivers.Virtio
         public uint NumFree;            // free descriptors
         public bool Broken;             // a device error was detected: the queue is unusable
         public DriverError BrokenReason;
+
+        // The three areas the transport tells the device about (§2.6: Descriptor Area, Driver
+        // Area, Device Area; virtio-pci queue_desc, queue_driver, queue_device). Split ring:
+        // descriptor table, available ring, used ring. Packed ring: descriptor ring, driver
+        // and device event suppression structures.
+        public abstract ulong DescAreaPhys { get; }
+        public abstract ulong DriverAreaPhys { get; }
+        public abstract ulong DeviceAreaPhys { get; }
 
         // Expose a chain of buffers: outNum device-readable ones, then inNum device-writable
         // ones (§2.7.4: readable before writable). addr/len point to outNum + inNum entries.
