@@ -35,6 +35,7 @@ namespace GuestOS.Drivers
         QueueAlreadyEnabled = 35,
         QueueSizeInvalid = 36,      // not a power of 2, or above 32768 (§2.7)
         OutOfDmaMemory = 37,
+        NoVector = 38,              // the device read back VIRTIO_MSI_NO_VECTOR for a vector we gave it
 
         // --- split virtqueue (virtio 1.2 §2.7) ------------------------------------------
         QueueFull = 40,             // no free descriptor
@@ -79,6 +80,7 @@ namespace GuestOS.Drivers
                 case DriverError.QueueAlreadyEnabled: return "virtqueue already enabled";
                 case DriverError.QueueSizeInvalid: return "virtqueue size invalid";
                 case DriverError.OutOfDmaMemory: return "out of DMA memory";
+                case DriverError.NoVector: return "device refused an MSI-X vector (NO_VECTOR)";
                 case DriverError.QueueFull: return "virtqueue full";
                 case DriverError.QueueBroken: return "virtqueue broken";
                 case DriverError.UsedIdOutOfRange: return "used id out of range";

@@ -9,12 +9,21 @@ namespace GuestOS.Kernel
     // The kernel's job: bring up PCI and every virtio-rng device, read entropy, check it.
     //   rng.bytes=N    how many bytes to read in total (K/M/G suffixes; default 64K)
     //   rng.device=I   read only from virtio_rng.I (default: all devices, round robin)
+    //   rng.bufsize=N  bytes per device-writable buffer (default 16K)
+    //   rng.buffers=N  buffers kept in flight (default: the whole queue, up to 64)
+    //   rng.poll       no interrupts: poll the used ring
+    //   rng.bench=N    benchmark mode: read N bytes from virtio_rng.0 as fast as possible
     internal static unsafe class Workload
     {
         private const uint ChunkBytes = 4096;
+        private const uint BenchChunkBytes = 64 * 1024;
 
         internal static void Run(ref BootInfo boot)
         {
+            VirtioRng.ProbeBufferSize = (uint)CommandLine.Number("rng.bufsize", 0);
+            VirtioRng.ProbeBuffers = (uint)CommandLine.Number("rng.buffers", 0);
+            VirtioRng.ProbePolling = CommandLine.Has("rng.poll");
+
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();
             DriverError error = DriverStack.Start(config, windows, out VirtioRng[] rngs);
@@ -22,6 +31,9 @@ namespace GuestOS.Kernel
                 Verdict.Fail("no virtio entropy device: add -device virtio-rng-pci", ExitCode.NoDevice);
             if (error != DriverError.Ok)
                 Verdict.Fail(DriverErrors.Name(error), ExitCode.Fail);
+
+            ulong bench = CommandLine.Number("rng.bench", 0);
+            if (bench != 0) { Benchmark(rngs[0], bench); return; }
 
             ulong wanted = CommandLine.Number("rng.bytes", 64 * 1024);
             ulong only = CommandLine.Number("rng.device", ulong.MaxValue);
@@ -38,14 +50,8 @@ namespace GuestOS.Kernel
                 {
                     ulong left = wanted - check.Bytes;
                     uint want = left < ChunkBytes ? (uint)left : ChunkBytes;
-                    long got = rngs[device].Read(buffer, want);
-                    if (got <= 0)
-                    {
-                        Log.Write("virtio_rng."); Log.Dec((ulong)device); Log.Write(": read failed: ");
-                        Log.Write(DriverErrors.Name((DriverError)(-got))); Log.Line();
-                        Verdict.Fail("entropy read failed", ExitCode.Fail);
-                    }
-                    check.Add(buffer, (uint)got);
+                    ReadOrFail(rngs[device], device, buffer, want);
+                    check.Add(buffer, want);
                     if (only == ulong.MaxValue) device = (device + 1) % rngs.Length;
                 }
             }
@@ -55,13 +61,66 @@ namespace GuestOS.Kernel
             Log.Dec(only == ulong.MaxValue ? (ulong)rngs.Length : 1); Log.Write(" device(s) in ");
             Log.Dec(elapsedUs); Log.Write(" us (");
             Log.Dec(elapsedUs == 0 ? 0 : check.Bytes * 1000000 / elapsedUs / 1024); Log.Write(" KiB/s)"); Log.Line();
-            for (int i = 0; i < rngs.Length; i++)
-            {
-                Log.Write("virtio_rng."); Log.Dec((ulong)i); Log.Write(": "); Log.Dec(rngs[i].BytesRead);
-                Log.Write(" bytes in "); Log.Dec(rngs[i].Completions); Log.Write(" completions"); Log.Line();
-            }
+            for (int i = 0; i < rngs.Length; i++) PrintStatistics(rngs[i], i);
             if (!check.Report()) Verdict.Fail("the bytes read do not look random", ExitCode.Fail);
             Verdict.Pass();
+        }
+
+        // Benchmark mode: the lines tools/bench parses. The window runs from just before the
+        // first read to just after the last; the buffers posted at probe may already be full
+        // when it opens (at most buffers x bufsize bytes, printed on the device's line).
+        private static void Benchmark(VirtioRng rng, ulong total)
+        {
+            Log.Write("BENCH-DRIVER_OK rng guest_us="); Log.Dec(rng.DriverOkNs / 1000);
+            Log.Write(" buffers="); Log.Dec(rng.BufferCount); Log.Write(" bufsize="); Log.Dec(rng.BufferSize);
+            Log.Write(" irq="); Log.Write(rng.IrqMode == Drivers.Virtio.VirtioIrqMode.Polling ? "poll" : "msix");
+            Log.Line();
+            byte[] chunk = new byte[BenchChunkBytes];
+            ulong irqs = rng.Interrupts, kicks = rng.Kicks, completions = rng.Completions;
+            ulong read = 0;
+            Log.Write("BENCH-START rng"); Log.Line();
+            ulong start = Clock.NowNs();
+            fixed (byte* buffer = chunk)
+            {
+                while (read < total)
+                {
+                    uint want = total - read < BenchChunkBytes ? (uint)(total - read) : BenchChunkBytes;
+                    ReadOrFail(rng, 0, buffer, want);
+                    read += want;
+                }
+            }
+            ulong us = (Clock.NowNs() - start) / 1000;
+            Log.Write("BENCH-END rng bytes="); Log.Dec(read); Log.Write(" guest_us="); Log.Dec(us);
+            Log.Write(" irqs="); Log.Dec(rng.Interrupts - irqs); Log.Write(" kicks="); Log.Dec(rng.Kicks - kicks);
+            Log.Write(" completions="); Log.Dec(rng.Completions - completions);
+            Log.Line();
+            PrintStatistics(rng, 0);
+
+            // The window has no checking in it; the last chunk still has to look random.
+            EntropyCheck check = new EntropyCheck(BenchChunkBytes);
+            fixed (byte* buffer = chunk) check.Add(buffer, read < BenchChunkBytes ? (uint)read : BenchChunkBytes);
+            if (!check.Report()) Verdict.Fail("the bytes read do not look random", ExitCode.Fail);
+            Verdict.Pass();
+        }
+
+        private static void ReadOrFail(VirtioRng rng, int device, byte* buffer, uint want)
+        {
+            long got = rng.Read(buffer, want);
+            if (got == want) return;
+            Log.Write("virtio_rng."); Log.Dec((ulong)device); Log.Write(": read failed: ");
+            Log.Write(got < 0 ? DriverErrors.Name((DriverError)(-got)) : "short read"); Log.Line();
+            Verdict.Fail("entropy read failed", ExitCode.Fail);
+        }
+
+        private static void PrintStatistics(VirtioRng rng, int i)
+        {
+            Log.Write("virtio_rng."); Log.Dec((ulong)i); Log.Write(": "); Log.Dec(rng.BytesRead);
+            Log.Write(" bytes in "); Log.Dec(rng.Completions); Log.Write(" completions, ");
+            Log.Dec(rng.Interrupts); Log.Write(" interrupts, "); Log.Dec(rng.Kicks); Log.Write(" kicks, ");
+            Log.Dec(rng.Resets); Log.Write(" resets; ");
+            Log.Dec(rng.BufferCount); Log.Write(" x "); Log.Dec(rng.BufferSize); Log.Write("-byte buffers, ");
+            Log.Write(Drivers.Virtio.VirtioPciVectors.ModeName(rng.IrqMode));
+            Log.Line();
         }
     }
 }

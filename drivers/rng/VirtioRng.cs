@@ -4,46 +4,79 @@ using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Rng
 {
-    // The virtio entropy device (virtio 1.2 §5.4), shaped like Linux's
-    // drivers/char/hw_random/virtio-rng.c: one queue ("requestq"), one 64-byte device-writable
-    // buffer always posted, a new request as soon as the previous data has been consumed.
-    // The device fills "one or more" bytes (§5.4.6.1): short fills are normal, 0 is an error.
+    // The virtio entropy device (virtio 1.2 §5.4), after Linux's
+    // drivers/char/hw_random/virtio-rng.c, but built to move entropy as fast as the host
+    // delivers it. Linux keeps one 64-byte buffer posted and takes an interrupt per 64 bytes;
+    // this driver keeps the whole queue populated with large device-writable buffers:
     //
-    // Three pieces, so interrupts can replace polling later without changing the rest:
-    //   request_entropy()   post the buffer and kick            (process context)
-    //   random_recv_done()  take a completion from the used ring (an interrupt handler will
-    //                       call this; today Wait() polls it)
-    //   Wait()              until a completion arrived; today: poll + Cpu.Relax(), bounded by
-    //                       TimeoutNs. With interrupts: mask, check, wait, unmask.
+    //   probe        every buffer posted, one kick                      (probe_common)
+    //   interrupt    random_recv_done takes the used buffers, in order,  (random_recv_done)
+    //                into a ready list; callbacks stay off until the reader sleeps again
+    //   Read         copies out of the oldest ready buffer; a drained    (virtio_read,
+    //                buffer goes straight back to the device              copy_data, request_entropy)
+    //
+    // With EVENT_IDX the device asks for a kick only when it ran dry, and interrupts only when
+    // the reader is about to sleep. The device fills "one or more" bytes (§5.4.6.1): short
+    // fills are normal, 0 is an error. Buffer size and count are settings (rng.bufsize,
+    // rng.buffers); rng.buffers=1 rng.bufsize=64 is Linux's shape.
+    //
+    // Concurrency: the interrupt handler and Read both touch the ring, so Read runs with local
+    // interrupts disabled and takes interrupts only inside Irq.WaitLocalDisabled (the kernel's
+    // spin_lock_irqsave); the mask-check-sleep order there cannot lose a wake-up.
     public sealed unsafe class VirtioRng
     {
         public const ushort REQUESTQ = 0;
-        public const uint DataSize = 64;                    // SMP_CACHE_BYTES, as Linux
-        public const uint MaxQueueSize = 64;                // one buffer in flight needs no more
+        public const uint DefaultBufferSize = 16384;
+        public const uint MaxBufferSize = 1 << 20;
+        public const uint MaxBuffers = 64;                  // ring entries used at most (the ring is capped to this)
         public const ulong DefaultTimeoutNs = 10000000000;  // 10 s (rate-limited backends are slow)
+        private const uint MaxResetsWithoutProgress = 1;
 
-        // Wait limit given to devices as they are probed; 0 = DefaultTimeoutNs. (A static
-        // without initializer: the kernel, e.g. from its command line, or a test sets it.)
-        public static ulong ProbeTimeoutNs;
+        // Settings for devices as they are probed (0 / false: the default). Statics without
+        // initializers: the kernel sets them from its command line, tests directly.
+        public static ulong ProbeTimeoutNs;     // polling: give up waiting after this long
+        public static uint ProbeBufferSize;     // bytes per buffer
+        public static uint ProbeBuffers;        // buffers in flight (0: as many as the queue holds, up to MaxBuffers)
+        public static bool ProbePolling;        // never use interrupts
 
         public int Index;               // virtio_rng.<Index>
         public PciDevice Pci;
         public VirtioDevice Vdev;
         public ulong TimeoutNs;
+        public uint BufferSize;
+        public uint BufferCount;        // buffers in use (<= queue size)
 
         // Statistics.
-        public ulong Requests;
-        public ulong Completions;
+        public ulong Requests;          // buffers handed to the device
+        public ulong Completions;       // buffers it gave back
         public ulong BytesRead;
+        public ulong Kicks;             // available-buffer notifications actually sent
+        public ulong Resets;            // recoveries from DEVICE_NEEDS_RESET
+        public ulong Interrupts { get { return Vdev.Vectors.Interrupts; } }
+        public VirtioIrqMode IrqMode { get { return Vdev.Vectors.Mode; } }
+        public ulong DriverOkNs;        // Clock.NowNs() when DRIVER_OK was written (first time)
 
         private Virtqueue _vq;
-        private DmaBuffer _data;        // the one buffer the device fills
-        private bool _busy;             // a request is in the device's hands
-        private bool _haveData;         // a completion arrived and is not consumed yet
-        private bool _zeroFill;         // ... and it carried 0 bytes
-        private uint _dataAvail;
-        private uint _dataIdx;
+        private readonly Virtqueue[] _vqs = new Virtqueue[1];
+        private readonly RngCallbacks _callbacks = new RngCallbacks();
+        private DmaBuffer[] _bufs;
+        private uint[] _filled;         // bytes the device wrote into buffer i
+        private uint[] _ready;          // FIFO of completed buffers, oldest first
+        private uint _readyHead, _readyCount;
+        private uint _cur;              // the buffer being read out ...
+        private uint _curOff, _curLeft; // ... where, and how much is left in it (0: none)
+        private bool _zeroFill;         // a completion carried 0 bytes
+        private bool _configChanged;    // set by the configuration interrupt
+        private ulong _completionsAtReset;
         private DriverError _fatal;     // sticky: the device is unusable
+
+        private sealed class RngCallbacks : VirtioCallbacks
+        {
+            public VirtioRng Rng;
+            // NAPI style: no more interrupts until the reader sleeps again and re-arms them.
+            public override void vq_callback(Virtqueue vq) { vq.virtqueue_disable_cb(); Rng.random_recv_done(); }
+            public override void config_changed() { Rng._configChanged = true; }
+        }
 
         private VirtioRng() { }
 
@@ -63,57 +96,84 @@ namespace GuestOS.Drivers.Rng
             if (vdev == null) return null;
 
             VirtioRng vi = new VirtioRng();
+            vi._callbacks.Rng = vi;
             vi.Index = index;
             vi.Pci = pdev;
             vi.Vdev = vdev;
             vi.TimeoutNs = ProbeTimeoutNs != 0 ? ProbeTimeoutNs : DefaultTimeoutNs;
+            vi.BufferSize = ProbeBufferSize != 0 ? ProbeBufferSize : DefaultBufferSize;
+            if (vi.BufferSize > MaxBufferSize) vi.BufferSize = MaxBufferSize;
+            vi.BufferCount = ProbeBuffers != 0 && ProbeBuffers < MaxBuffers ? ProbeBuffers : MaxBuffers;
 
-            err = vdev.virtio_begin();
-            if (err != DriverError.Ok) return null;   // reset failed: nothing set, nothing to undo
+            err = vi.virtrng_init();
+            if (err != DriverError.Ok) return null;
+            return vi;
+        }
+
+        // Bring-up steps 1-8 (§3.1.1) and the first requests; also the way back from
+        // DEVICE_NEEDS_RESET. Buffers are allocated the first time, once the queue size is known.
+        private DriverError virtrng_init()
+        {
+            DriverError err = Vdev.virtio_begin();
+            if (err != DriverError.Ok) return err;      // reset failed: nothing set, nothing to undo
 
             // No device-specific feature bits exist for the entropy device (§5.4.3).
-            err = vdev.virtio_negotiate(0, 0);
-            if (err != DriverError.Ok) return null;   // FAILED already set
-
-            vi._data = Dma.AllocCoherent(DataSize);
-            if (vi._data.IsNull)
-            {
-                vdev.virtio_fail();
-                err = DriverError.OutOfDmaMemory;
-                return null;
-            }
+            err = Vdev.virtio_negotiate(0, 0);
+            if (err != DriverError.Ok) return err;      // FAILED already set
 
             // "We expect a single virtqueue." (virtio_find_single_vq)
-            err = vdev.virtio_find_vq(REQUESTQ, MaxQueueSize, out vi._vq);
-            if (err != DriverError.Ok)
+            err = Vdev.virtio_find_vqs(_vqs, MaxBuffers, _callbacks, ProbePolling);
+            if (err != DriverError.Ok) { Vdev.virtio_fail(); return err; }
+            _vq = _vqs[0];
+            if (_bufs == null)
             {
-                vdev.virtio_fail();
-                Dma.FreeCoherent(vi._data);
-                return null;
+                if (BufferCount > _vq.Num) BufferCount = _vq.Num;
+                err = AllocateBuffers();
+                if (err != DriverError.Ok) { Vdev.virtio_fail(); return err; }
             }
-            // Polling for now: ask the device not to raise used-buffer notifications.
-            vi._vq.virtqueue_disable_cb();
 
-            vdev.virtio_device_ready();
+            Vdev.virtio_device_ready();
+            if (DriverOkNs == 0) DriverOkNs = Clock.NowNs();
 
             if (VirtioNarration.On)
             {
-                VirtioNarration.Begin(pdev);
+                VirtioNarration.Begin(Pci);
                 Log.Write("virtio_rng.");
-                Log.Dec((ulong)index);
+                Log.Dec((ulong)Index);
                 Log.Write(": entropy device ready, ");
-                Log.Dec(DataSize);
-                Log.Write("-byte buffer at ");
-                Log.Hex(vi._data.Phys);
-                Log.Write(", polling");
+                Log.Dec(BufferCount);
+                Log.Write(" x ");
+                Log.Dec(BufferSize);
+                Log.Write("-byte buffers, ");
+                Log.Write(Vdev.Vectors.Mode == VirtioIrqMode.Polling ? "polling" : "interrupts");
                 VirtioNarration.End("5.4", "virtrng_probe -> probe_common");
             }
 
-            // "We always have a pending entropy request" (Linux 6.1 probe_common).
-            err = vi.request_entropy();
-            if (err != DriverError.Ok) return null;
-            err = DriverError.Ok;
-            return vi;
+            // "We always have a pending entropy request" (Linux 6.1 probe_common): here, all of them.
+            for (uint b = 0; b < BufferCount; b++)
+            {
+                err = request_entropy(b);
+                if (err != DriverError.Ok) return err;
+            }
+            return kick();
+        }
+
+        private DriverError AllocateBuffers()
+        {
+            _bufs = new DmaBuffer[BufferCount];
+            _filled = new uint[BufferCount];
+            _ready = new uint[BufferCount];
+            for (uint b = 0; b < BufferCount; b++)
+            {
+                _bufs[b] = Dma.AllocCoherent(BufferSize);
+                if (_bufs[b].IsNull)
+                {
+                    for (uint f = 0; f < b; f++) Dma.FreeCoherent(_bufs[f]);
+                    _bufs = null;
+                    return DriverError.OutOfDmaMemory;
+                }
+            }
+            return DriverError.Ok;
         }
 
         public DriverError LastFatalError { get { return _fatal; } }
@@ -121,160 +181,205 @@ namespace GuestOS.Drivers.Rng
         // Read exactly len bytes into dst (Linux: virtio_read with wait=true). Returns len, or
         // a negative DriverError: -(long)DriverError.Timeout, -(long)DriverError.ZeroLengthFill,
         // a ring error... Bytes already copied when an error happens are not counted.
+        // Called in process context with local interrupts enabled.
         public long Read(byte* dst, uint len)
         {
             if (_fatal != DriverError.Ok) return -(long)_fatal;
             uint read = 0;
-
-            // Copy what is left of the last completion first.
-            if (_haveData && _dataAvail != 0)
-            {
-                uint chunk = copy_data(dst, len);
-                read += chunk;
-            }
-
+            DriverError err = DriverError.Ok;
+            Irq.DisableLocal();
             while (read < len)
             {
-                DriverError err = Wait();
-                if (err != DriverError.Ok) return -(long)err;
-                if (_zeroFill)
+                if (_curLeft == 0)
                 {
-                    // §5.4.6.1 "The device MUST place one or more random bytes into the buffer".
-                    _zeroFill = false;
-                    _haveData = false;
-                    Log.Write("virtio_rng.");
-                    Log.Dec((ulong)Index);
-                    Log.Write(": device completed a request with 0 bytes (spec 5.4.6.1 requires >= 1); request reposted");
-                    Log.Line();
-                    request_entropy();
-                    return -(long)DriverError.ZeroLengthFill;
+                    err = wait_for_data();
+                    if (err != DriverError.Ok) break;
+                    continue;
                 }
-                read += copy_data(dst + read, len - read);
+                uint n = len - read < _curLeft ? len - read : _curLeft;
+                copy_data(dst + read, _bufs[_cur].Virt + _curOff, n);
+                read += n;
+                _curOff += n;
+                _curLeft -= n;
+                if (_curLeft == 0)
+                {
+                    // Drained: straight back to the device (the refill).
+                    err = request_entropy(_cur);
+                    if (err == DriverError.Ok) err = kick();
+                    if (err != DriverError.Ok) break;
+                }
             }
+            Irq.EnableLocal();
+            if (err != DriverError.Ok) return -(long)err;
             BytesRead += read;
             return read;
         }
 
-        // copy_data: hand out what the device wrote; once all of it is used, post the buffer again.
-        private uint copy_data(byte* dst, uint size)
+        // Eight bytes at a time when both sides allow it (TCG executes every guest instruction).
+        private static void copy_data(byte* dst, byte* src, uint n)
         {
-            if (size > _dataAvail) size = _dataAvail;
-            byte* src = _data.Virt + _dataIdx;
-            for (uint i = 0; i < size; i++) dst[i] = src[i];
-            _dataIdx += size;
-            _dataAvail -= size;
-            if (_dataAvail == 0)
-            {
-                _haveData = false;
-                request_entropy();
-            }
-            return size;
+            uint i = 0;
+            if ((((ulong)dst | (ulong)src) & 7) == 0)
+                for (; i + 8 <= n; i += 8) *(ulong*)(dst + i) = *(ulong*)(src + i);
+            for (; i < n; i++) dst[i] = src[i];
         }
 
-        // request_entropy: post the whole buffer as one device-writable descriptor and kick.
-        public DriverError request_entropy()
+        // request_entropy: hand buffer b to the device (published by the next kick()).
+        private DriverError request_entropy(uint b)
         {
             if (_fatal != DriverError.Ok) return _fatal;
-            if (_busy) return DriverError.Ok;
-            _haveData = false;
-            _dataIdx = 0;
-            _dataAvail = 0;
-            // "There should always be room for one buffer."
-            DriverError err = _vq.virtqueue_add_inbuf(_data.Phys, DataSize, _data.Phys);
+            DriverError err = _vq.virtqueue_add_inbuf(_bufs[b].Phys, BufferSize, b);
             if (err != DriverError.Ok) return Fail(err);
-            _busy = true;
             Requests++;
-            bool first = Requests == 1;
-            bool kicked = _vq.virtqueue_kick_prepare();
-            if (kicked && !_vq.virtqueue_notify()) return Fail(DriverError.QueueBroken);
+            return DriverError.Ok;
+        }
+
+        // virtqueue_kick: publish and notify only if the device asked for it (EVENT_IDX).
+        private DriverError kick()
+        {
+            bool first = Kicks == 0;
+            if (!_vq.virtqueue_kick_prepare()) return _vq.Broken ? Fail(DriverError.QueueBroken) : DriverError.Ok;
+            if (!_vq.virtqueue_notify()) return Fail(DriverError.QueueBroken);
+            Kicks++;
             if (first && VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
                 Log.Write("virtio_rng.");
                 Log.Dec((ulong)Index);
-                Log.Write(": request: ");
-                Log.Dec(DataSize);
-                Log.Write("-byte device-writable buffer in avail ring, ");
-                Log.Write(kicked ? "notify: iowrite16 queue 0 to the notify address" : "device needs no notify (EVENT_IDX)");
+                Log.Write(": ");
+                Log.Dec(Requests);
+                Log.Write(" device-writable buffers in the avail ring, notify: iowrite16 queue 0 to the notify address");
                 VirtioNarration.End("2.7.13, 4.1.5.2", "request_entropy -> virtqueue_add_inbuf, virtqueue_kick");
             }
             return DriverError.Ok;
         }
 
-        // random_recv_done: take the completion, if there is one. Safe to call spuriously
-        // ("We can get spurious callbacks, e.g. shared IRQs + virtio_pci"). Returns true if a
-        // completion was taken.
+        // random_recv_done: take every used buffer, oldest first. Runs from the interrupt and
+        // from the reader; safe to call spuriously ("We can get spurious callbacks, e.g.
+        // shared IRQs + virtio_pci"). Returns true if a completion was taken.
         public bool random_recv_done()
         {
+            bool any = false;
             ulong token;
             uint len;
             DriverError err;
-            if (!_vq.virtqueue_get_buf(out token, out len, out err))
+            while (_vq.virtqueue_get_buf(out token, out len, out err))
             {
-                if (err != DriverError.Ok) Fail(err);
-                return false;
+                any = true;
+                Completions++;
+                uint b = (uint)token;   // our own token: the ring checked the id was outstanding
+                if (len == 0)
+                {
+                    _zeroFill = true;
+                    request_entropy(b);
+                    continue;
+                }
+                _filled[b] = len;
+                _ready[(_readyHead + _readyCount) % BufferCount] = b;
+                _readyCount++;
+                if (Completions == 1 && VirtioNarration.On)
+                {
+                    VirtioNarration.Begin(Pci);
+                    Log.Write("virtio_rng.");
+                    Log.Dec((ulong)Index);
+                    Log.Write(": first completion: ");
+                    Log.Dec(len);
+                    Log.Write(" bytes");
+                    VirtioNarration.End("2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
+                }
             }
-            _busy = false;
-            Completions++;
-            _dataIdx = 0;
-            _dataAvail = len;
-            _zeroFill = len == 0;
-            // With interrupts this store must come after the ones above (smp_store_release).
-            _haveData = true;
-            if (Completions == 1 && VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("virtio_rng.");
-                Log.Dec((ulong)Index);
-                Log.Write(": first completion: ");
-                Log.Dec(len);
-                Log.Write(" bytes");
-                VirtioNarration.End("2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
-            }
-            return true;
+            if (err != DriverError.Ok) Fail(err);
+            return any;
         }
 
-        // Wait until a completion is there (Linux: wait_for_completion_killable(&have_data)).
-        // Today it polls; DEVICE_NEEDS_RESET is checked every 1024 polls and at the timeout.
-        public DriverError Wait()
+        // Until a filled buffer is ready (Linux: wait_for_completion_killable(&have_data)).
+        // Interrupts: re-arm callbacks, check once more, sleep. Polling: look, relax, and
+        // check DEVICE_NEEDS_RESET every 1024 looks and at the timeout.
+        private DriverError wait_for_data()
         {
-            if (_fatal != DriverError.Ok) return _fatal;
-            if (_haveData) return DriverError.Ok;
-            if (!_busy)
-            {
-                DriverError e = request_entropy();
-                if (e != DriverError.Ok) return e;
-            }
             ulong start = Clock.NowNs();
             uint polls = 0;
-            while (!random_recv_done())
+            while (true)
             {
                 if (_fatal != DriverError.Ok) return _fatal;
+                random_recv_done();
+                if (_zeroFill)
+                {
+                    // §5.4.6.1 "The device MUST place one or more random bytes into the buffer".
+                    _zeroFill = false;
+                    Log.Write("virtio_rng.");
+                    Log.Dec((ulong)Index);
+                    Log.Write(": device completed a request with 0 bytes (spec 5.4.6.1 requires >= 1); request reposted");
+                    Log.Line();
+                    kick();
+                    return DriverError.ZeroLengthFill;
+                }
+                if (_readyCount > 0)
+                {
+                    _cur = _ready[_readyHead];
+                    _readyHead = (_readyHead + 1) % BufferCount;
+                    _readyCount--;
+                    _curOff = 0;
+                    _curLeft = _filled[_cur];
+                    return DriverError.Ok;
+                }
+                if (_configChanged)
+                {
+                    _configChanged = false;
+                    if (Vdev.virtio_needs_reset()) { DriverError e = recover(); if (e != DriverError.Ok) return e; }
+                    continue;
+                }
+                if (Vdev.Vectors.Mode != VirtioIrqMode.Polling)
+                {
+                    // virtqueue_enable_cb: false when buffers were used meanwhile; take them first.
+                    if (_vq.virtqueue_enable_cb()) Irq.WaitLocalDisabled();
+                    continue;
+                }
                 polls++;
                 bool timedOut = Clock.NowNs() - start >= TimeoutNs;
-                if ((polls & 1023) == 0 || timedOut)
-                {
-                    if (Vdev.virtio_needs_reset())
-                    {
-                        Log.Write("virtio_rng.");
-                        Log.Dec((ulong)Index);
-                        Log.Write(": device set DEVICE_NEEDS_RESET (spec 2.1.2); giving up on it");
-                        Log.Line();
-                        return Fail(DriverError.DeviceNeedsReset);
-                    }
-                }
+                if ((polls & 1023) == 0 || timedOut) _configChanged = Vdev.virtio_needs_reset();
+                if (_configChanged) continue;
                 if (timedOut)
                 {
                     Log.Write("virtio_rng.");
                     Log.Dec((ulong)Index);
                     Log.Write(": no completion after ");
                     Log.Dec(TimeoutNs / 1000000);
-                    Log.Write(" ms (request still posted)");
+                    Log.Write(" ms (requests still posted)");
                     Log.Line();
                     return DriverError.Timeout;
                 }
                 Cpu.Relax();
             }
+        }
+
+        // §2.1.2: "the driver MUST reset the device" before using it again after
+        // DEVICE_NEEDS_RESET. Reset (the device drops every buffer), free the ring, and run
+        // the bring-up again; entropy not yet read is dropped. A device that needs a reset
+        // again before completing anything is given up on.
+        private DriverError recover()
+        {
+            Log.Write("virtio_rng.");
+            Log.Dec((ulong)Index);
+            Log.Write(": device set DEVICE_NEEDS_RESET (spec 2.1.2)");
+            if (Resets >= MaxResetsWithoutProgress && Completions == _completionsAtReset)
+            {
+                Log.Write(" again without completing anything; giving up on it");
+                Log.Line();
+                return Fail(DriverError.DeviceNeedsReset);
+            }
+            Log.Write(": resetting and re-initializing it");
+            Log.Line();
+            Resets++;
+            _completionsAtReset = Completions;
+            DriverError err = Vdev.Remove();
+            if (err != DriverError.Ok) return Fail(err);
+            _readyHead = 0;
+            _readyCount = 0;
+            _curLeft = 0;
+            _zeroFill = false;
+            err = virtrng_init();
+            if (err != DriverError.Ok) return Fail(err);
             return DriverError.Ok;
         }
 
@@ -288,8 +393,9 @@ namespace GuestOS.Drivers.Rng
         public void Remove()
         {
             DriverError err = Vdev.Remove();
-            if (err == DriverError.Ok && !_data.IsNull) Dma.FreeCoherent(_data);
-            _data.Virt = null;
+            if (err == DriverError.Ok && _bufs != null)
+                for (uint b = 0; b < _bufs.Length; b++) Dma.FreeCoherent(_bufs[b]);
+            _bufs = null;
             _fatal = DriverError.DeviceRemoved;
         }
 

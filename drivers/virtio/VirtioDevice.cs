@@ -25,6 +25,9 @@ namespace GuestOS.Drivers.Virtio
         public ulong ResetTimeoutUs;   // bound on the wait for reset to complete
         public const ulong DefaultResetTimeoutUs = 1000000;   // 1 s (Linux waits forever)
 
+        public VirtioPciVectors Vectors;   // how the device interrupts us (MSI-X or polling)
+        public VirtioCallbacks Callbacks;  // the driver's interrupt-time callbacks
+
         private Virtqueue[] _vqs;
 
         private VirtioDevice() { }
@@ -36,6 +39,7 @@ namespace GuestOS.Drivers.Virtio
             vdev.Pci = pdev;
             vdev.ResetTimeoutUs = DefaultResetTimeoutUs;
             vdev._vqs = new Virtqueue[1];
+            vdev.Vectors = new VirtioPciVectors(vdev);
 
             // Memory decoding on (pci_enable_device) and bus mastering (pci_set_master): the
             // device answers at its BARs and may DMA into our rings.
@@ -192,10 +196,81 @@ namespace GuestOS.Drivers.Virtio
             return DriverError.Ok;
         }
 
-        // Step 7 for one queue (setup_vq + the enable of vp_modern_find_vqs), §4.1.5.1.3:
-        // select, read size, check not yet enabled, allocate the ring, write size and the three
-        // addresses, find the notify address, enable. maxSize (a power of 2) caps the ring.
-        public DriverError virtio_find_vq(ushort index, uint maxSize, out Virtqueue vq)
+        // Step 7 (§3.1.1 "device-specific setup"), Linux's vp_find_vqs: interrupts first, then
+        // every queue, then enable them all. Interrupt modes are tried best first: a vector
+        // per queue plus one for configuration changes, one shared vector, polling. A mode
+        // fails when the function has too few MSI-X entries, the platform no free MSI, or
+        // the device reads back NO_VECTOR; nothing is enabled until a mode has worked, so
+        // falling back needs no reset. vqs receives the queues 0..vqs.Length-1.
+        public DriverError virtio_find_vqs(Virtqueue[] vqs, uint maxSize, VirtioCallbacks callbacks, bool polling)
+        {
+            Callbacks = callbacks;
+            ushort nvqs = (ushort)vqs.Length;
+            VirtioIrqMode mode = polling ? VirtioIrqMode.Polling : VirtioIrqMode.PerQueueVectors;
+            while (true)
+            {
+                string why = null;
+                if (mode != VirtioIrqMode.Polling && !Vectors.Request(mode, nvqs, out why))
+                {
+                    NarrateFallback(mode, why);
+                    mode = mode - 1;
+                    continue;
+                }
+                DriverError err = DriverError.Ok;
+                ushort i = 0;
+                for (; i < nvqs; i++)
+                {
+                    err = vp_setup_vq(i, maxSize, Vectors.QueueVector(i), out vqs[i]);
+                    if (err != DriverError.Ok) break;
+                }
+                if (err != DriverError.Ok)
+                {
+                    for (ushort j = 0; j < i; j++) { vqs[j].vring_del_virtqueue(); vqs[j] = null; _vqs[j] = null; }
+                    if (err != DriverError.NoVector) return err;
+                    Vectors.Release();
+                    NarrateFallback(mode, "the device answered NO_VECTOR for a queue vector");
+                    mode = mode - 1;
+                    continue;
+                }
+                if (mode == VirtioIrqMode.Polling)
+                {
+                    Vectors.Disable();
+                    for (i = 0; i < nvqs; i++) vqs[i].virtqueue_disable_cb();
+                }
+                // "Select and activate all queues. Has to be done last: once we do this, there's
+                // no way to go back except reset." (vp_modern_find_vqs)
+                for (i = 0; i < nvqs; i++) Vp.vp_modern_set_queue_enable(i, true);
+                if (VirtioNarration.On)
+                {
+                    VirtioNarration.Begin(Pci);
+                    Log.Write("interrupts: ");
+                    Log.Write(VirtioPciVectors.ModeName(mode));
+                    if (mode != VirtioIrqMode.Polling) { Log.Write(", "); Log.Dec(Vectors.TableSize); Log.Write(" in the table; config vector 0 read back"); }
+                    Log.Write("; queues enabled");
+                    VirtioNarration.End("4.1.5.1.2, 4.1.4.3", "vp_find_vqs_msix -> vp_request_msix_vectors, vp_modern_config_vector");
+                }
+                return DriverError.Ok;
+            }
+        }
+
+        private void NarrateFallback(VirtioIrqMode mode, string why)
+        {
+            Log.Write("virtio ");
+            Pci.WriteBdf();
+            Log.Write(": ");
+            Log.Write(VirtioPciVectors.ModeName(mode));
+            Log.Write(" not possible: ");
+            Log.Write(why);
+            if (Vectors.TableSize != 0) { Log.Write(" ("); Log.Dec(Vectors.TableSize); Log.Write(" in the table)"); }
+            Log.Write("; falling back [vp_find_vqs]");
+            Log.Line();
+        }
+
+        // One queue (setup_vq of virtio_pci_modern.c), §4.1.5.1.3: select, read size, check not
+        // yet enabled, allocate the ring, write size, the three area addresses and the MSI-X
+        // vector (read back: NO_VECTOR means the device refused it), find the notify address.
+        // Not enabled yet. maxSize caps the ring.
+        private DriverError vp_setup_vq(ushort index, uint maxSize, ushort vector, out Virtqueue vq)
         {
             vq = null;
             ushort numQueues = Vp.vp_modern_get_num_queues();
@@ -219,6 +294,11 @@ namespace GuestOS.Drivers.Virtio
             // vp_active_vq: the size we really use, then where the three areas are.
             Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
             Vp.vp_modern_queue_address(index, svq.DescAreaPhys, svq.DriverAreaPhys, svq.DeviceAreaPhys);
+            if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR && Vp.vp_modern_queue_vector(index, vector) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
+            {
+                svq.vring_del_virtqueue();
+                return DriverError.NoVector;
+            }
             ulong notifyAddr;
             err = Vp.vp_modern_map_vq_notify(index, out notifyAddr);
             if (err != DriverError.Ok)
@@ -227,9 +307,6 @@ namespace GuestOS.Drivers.Virtio
                 return err;
             }
             notifier.Addr = notifyAddr;
-            // "Select and activate all queues. Has to be done last: once we do this, there's
-            // no way to go back except reset." (vp_modern_find_vqs)
-            Vp.vp_modern_set_queue_enable(index, true);
 
             if (VirtioNarration.On)
             {
@@ -246,10 +323,11 @@ namespace GuestOS.Drivers.Virtio
                 Log.Write(" device +");
                 Log.Hex(svq.DeviceAreaPhys - svq.DescAreaPhys);
                 Log.Write(eventIdx ? ", EVENT_IDX" : ", no EVENT_IDX");
+                if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR) { Log.Write(", MSI-X vector "); Log.Dec(vector); }
                 Log.Write(", notify at notify+");
                 Log.Hex(notifyAddr - Vp.NotifyBase);
-                Log.Write(", enabled: iowrite16 common+0x16/0x18/0x1c, iowrite32 common+0x20..0x34, ioread16 common+0x1e");
-                VirtioNarration.End("3.1.1 step 7, 4.1.5.1.3", "setup_vq, vp_active_vq, vp_modern_map_vq_notify, vp_modern_set_queue_enable");
+                Log.Write(": iowrite16 common+0x16/0x18/0x1a, iowrite32 common+0x20..0x34, ioread16 common+0x1e");
+                VirtioNarration.End("3.1.1 step 7, 4.1.5.1.3", "setup_vq, vp_active_vq, vp_modern_queue_vector, vp_modern_map_vq_notify");
             }
 
             if (index >= _vqs.Length)
@@ -261,6 +339,26 @@ namespace GuestOS.Drivers.Virtio
             _vqs[index] = svq;
             vq = svq;
             return DriverError.Ok;
+        }
+
+        // vring_interrupt: a used-buffer notification for queue `index`. "We can get spurious
+        // callbacks" (shared vectors, or a completion we already took): false when nothing was
+        // in the used ring.
+        public bool vring_interrupt(ushort index)
+        {
+            if (index >= _vqs.Length) return false;
+            Virtqueue vq = _vqs[index];
+            if (vq == null || vq.Broken || !vq.virtqueue_more_used()) return false;
+            if (Callbacks != null) Callbacks.vq_callback(vq);
+            return true;
+        }
+
+        public bool vring_interrupt_all()
+        {
+            bool any = false;
+            for (ushort i = 0; i < _vqs.Length; i++)
+                if (vring_interrupt(i)) any = true;
+            return any;
         }
 
         // Step 8: DRIVER_OK, one iowrite8 to device_status (common+0x14).

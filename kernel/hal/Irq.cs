@@ -2,22 +2,9 @@ using GuestOS.Kernel.Arch;
 
 namespace GuestOS.Hal
 {
-    // Code to run when an interrupt arrives. The kernel has no delegates, so a handler is an
-    // object with a virtual method.
-    public abstract class InterruptHandler
-    {
-        public abstract void Handle();
-    }
-
-    // The message a PCI function writes to raise an MSI / MSI-X interrupt (PCIe 5.0 §6.1.4).
-    public struct MsiMessage
-    {
-        public ulong Address;
-        public uint Data;
-    }
-
-    // Interrupts as drivers see them: allocate an MSI routed to a handler, and wait without
-    // losing a wake-up. The waiting rule, for every loop that sleeps until a completion:
+    // Interrupts as drivers see them (HAL contract, drivers/README.md; InterruptHandler and
+    // MsiMessage live in drivers/Interrupts.cs): allocate an MSI routed to a handler, and wait
+    // without losing a wake-up. The waiting rule, for every loop that sleeps until a completion:
     //
     //     Irq.DisableLocal();
     //     while (!work_is_done()) Irq.WaitLocalDisabled();   // sleeps, takes the interrupt, masked again

@@ -29,6 +29,8 @@ namespace GuestOS.Tests
             "DmaBuffer.Virt", "DmaBuffer.Phys", "DmaBuffer.Size", "DmaBuffer.get_IsNull",
             "Dma.AllocCoherent", "Dma.FreeCoherent", "Clock.NowNs", "Clock.DelayUs", "Cpu.Relax",
             "Log.Quiet", "Log.Write", "Log.Hex", "Log.Dec", "Log.DecSigned", "Log.Line",
+            "Irq.AllocateMsi", "Irq.DisableLocal", "Irq.EnableLocal", "Irq.WaitLocalDisabled",
+            "InterruptHandler..ctor", "InterruptHandler.Handle", "MsiMessage.Address", "MsiMessage.Data",
         };
 
         private static readonly HashSet<string> SystemAllowed = new HashSet<string>
@@ -92,14 +94,14 @@ namespace GuestOS.Tests
         }
 
         // Types a driver may hold: primitives, string, pointers, arrays of allowed types, enums,
-        // and the project's own types (drivers and the HAL contract's DmaBuffer).
+        // and the project's own types (drivers and the HAL contract's shared types).
         private static bool TypeAllowed(Type t)
         {
             if (t.IsByRef || t.IsPointer || t.IsArray) return TypeAllowed(t.GetElementType());
             if (t == typeof(float) || t == typeof(double) || t == typeof(decimal)) return false;
             if (t.IsPrimitive || t == typeof(string) || t == typeof(void)) return true;
             if (t.Namespace != null && t.Namespace.StartsWith("GuestOS.Drivers")) return true;
-            return t.FullName == "GuestOS.Hal.DmaBuffer";
+            return t.FullName is "GuestOS.Hal.DmaBuffer" or "GuestOS.Hal.MsiMessage" or "GuestOS.Hal.InterruptHandler";
         }
 
         private static IEnumerable<string> ScanIl(MethodBase m, byte[] il)

@@ -16,8 +16,24 @@ namespace GuestOS.Tests
     public abstract class HalTest : IDisposable
     {
         // A device that never answers costs 20 ms of virtual time per read here, not 10 s.
-        protected HalTest() { HostedHal.Reset(); GuestOS.Drivers.Rng.VirtioRng.ProbeTimeoutNs = 20000000; }
-        public void Dispose() { HostedHal.Reset(); GuestOS.Drivers.Rng.VirtioRng.ProbeTimeoutNs = 0; }
+        protected HalTest() { HostedHal.Reset(); ResetRngSettings(); GuestOS.Drivers.Rng.VirtioRng.ProbeTimeoutNs = 20000000; }
+        public void Dispose() { HostedHal.Reset(); ResetRngSettings(); }
+
+        private static void ResetRngSettings()
+        {
+            GuestOS.Drivers.Rng.VirtioRng.ProbeTimeoutNs = 0;
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBufferSize = 0;
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBuffers = 0;
+            GuestOS.Drivers.Rng.VirtioRng.ProbePolling = false;
+        }
+
+        // Linux 6.1's shape: one 64-byte buffer, and no interrupts.
+        protected static void LinuxShapePolling()
+        {
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBufferSize = 64;
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBuffers = 1;
+            GuestOS.Drivers.Rng.VirtioRng.ProbePolling = true;
+        }
 
         protected static string LogText => LogBuffer.Contents;
     }

@@ -9,7 +9,7 @@ namespace GuestOS.Kernel.Arch
     {
         private const uint PitHz = 1193182;
         private const ushort PitChannel0 = 0x40, PitCommand = 0x43;
-        private const uint CalibrationTicks = PitHz / 500;   // 2 ms
+        private const uint CalibrationTicks = PitHz / 1000;  // 1 ms: +-1 PIT tick is 0.08%
 
         private static ulong tscAtEntry;
         private static ulong nsPerTscShift32;                 // ns per TSC tick, in 32.32 fixed point

@@ -11,6 +11,7 @@ namespace GuestOS.Hal.Hosted
             DmaPool.Reset();
             VirtualTime.Reset();
             LogBuffer.Reset();
+            InterruptController.Reset();
         }
     }
 }

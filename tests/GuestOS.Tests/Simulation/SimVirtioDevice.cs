@@ -57,7 +57,7 @@ namespace GuestOS.Tests.Simulation
         public byte Isr;
         public readonly Queue[] Queues;
         public bool FeaturesRead0, FeaturesRead1;
-        public readonly byte[] MsixTable = new byte[0x1000];
+        public SimMsix Msix;                    // null when the function has no MSI-X (vectors=0)
 
         public sealed class Queue
         {
@@ -76,9 +76,11 @@ namespace GuestOS.Tests.Simulation
         public bool NeverComplete;
         public uint FillLimit;                  // 0: fill the whole buffer; else at most this many bytes
         public Func<uint, uint, (uint id, uint len)> MangleUsed;
-        public long NeedsResetAfter = -1;       // set DEVICE_NEEDS_RESET after this many completions
+        public long NeedsResetAfter = -1;       // set DEVICE_NEEDS_RESET (once) after this many completions
+        public bool NeedsResetEveryTime;        // ... and again after every re-initialization
         public int CompletionDelayTicks;        // ticks between a kick and the work
         public int MaxPerTick = int.MaxValue;
+        public bool RefuseConfigVector, RefuseQueueVector;  // answer NO_VECTOR as a device out of resources does
 
         // ---- observation ----
         public readonly List<byte> Produced = new List<byte>();
@@ -124,6 +126,7 @@ namespace GuestOS.Tests.Simulation
                 BitConverter.GetBytes(0x800u | 1u).CopyTo(msix, 6);  // PBA: BAR1 + 0x800
                 int pos = AddCapability(0x11, msix);
                 WriteMask[pos + 3] = 0xC0;                           // enable + function mask
+                Msix = new SimMsix(this, pos, Opt.MsixVectors);
             }
         }
 
@@ -185,7 +188,7 @@ namespace GuestOS.Tests.Simulation
 
         public override ulong BarRead(int bar, ulong offset, int width)
         {
-            if (bar == 1) return ReadBytes(MsixTable, offset, width);
+            if (bar == 1) return Msix != null ? Msix.Read(offset, width) : 0;
             if (bar == 0) { Violation($"legacy I/O BAR read +0x{offset:x}"); return 0; }
             string r = Region(offset, out ulong rel);
             switch (r)
@@ -200,7 +203,7 @@ namespace GuestOS.Tests.Simulation
 
         public override void BarWrite(int bar, ulong offset, int width, ulong value)
         {
-            if (bar == 1) { WriteBytes(MsixTable, offset, width, value); return; }
+            if (bar == 1) { Msix?.Write(offset, width, value); return; }
             if (bar == 0) { Violation($"legacy I/O BAR write +0x{offset:x}"); return; }
             string r = Region(offset, out ulong rel);
             switch (r)
@@ -280,7 +283,7 @@ namespace GuestOS.Tests.Simulation
                     if (DriverFeatureSelect == 0) DriverFeatures = (DriverFeatures & ~0xFFFFFFFFUL) | (uint)value;
                     else if (DriverFeatureSelect == 1) DriverFeatures = (DriverFeatures & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32);
                     return;
-                case 0x10: ConfigMsixVector = (ushort)(value < Opt.MsixVectors ? value : 0xFFFF); return;
+                case 0x10: ConfigMsixVector = AcceptVector(value, RefuseConfigVector); return;
                 case 0x14: StatusWrite((byte)value); return;
                 case 0x16: QueueSelect = (ushort)value; return;
             }
@@ -291,7 +294,7 @@ namespace GuestOS.Tests.Simulation
                     if (value == 0 || value > q.MaxSize || (value & (value - 1)) != 0)
                         Violation($"queue_size {value} invalid (max {q.MaxSize}, power of 2)");
                     q.Size = (ushort)value; return;
-                case 0x1A: q.MsixVector = (ushort)(value < Opt.MsixVectors ? value : 0xFFFF); return;
+                case 0x1A: q.MsixVector = AcceptVector(value, RefuseQueueVector); return;
                 case 0x1C:
                     if (value != 1) Violation("queue_enable written with a value other than 1 (§4.1.4.3.2)");
                     if (q.Desc == 0 || q.Driver == 0 || q.Device == 0) Violation("queue enabled before its addresses were set");
@@ -306,6 +309,19 @@ namespace GuestOS.Tests.Simulation
                 case 0x34: q.Device = (q.Device & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32); return;
             }
             Violation($"write to read-only common+0x{off:x2}");
+        }
+
+        // QEMU's virtio_pci_common_write: a vector the table does not have reads back NO_VECTOR.
+        private ushort AcceptVector(ulong value, bool refuse)
+        {
+            if (value == 0xFFFF) return 0xFFFF;
+            if (refuse || value >= Opt.MsixVectors) return 0xFFFF;
+            return (ushort)value;
+        }
+
+        protected override void AfterConfigWrite(uint offset, int width, uint value)
+        {
+            if (Msix != null && offset <= Msix.CapPos + 3 && offset + width > Msix.CapPos + 2) Msix.ControlWritten();
         }
 
         private void EnableQueue(Queue q)
@@ -376,6 +392,16 @@ namespace GuestOS.Tests.Simulation
             if (!q.Kicked) { q.Kicked = true; q.KickTick = Ticks; }
         }
 
+        // virtio_error: DEVICE_NEEDS_RESET and a configuration-change notification (§2.1.2, §4.1.5.3).
+        public void NeedsReset()
+        {
+            if ((Status & 0x40) != 0) return;
+            Status |= 0x40;
+            ConfigGeneration++;
+            Isr |= 2;
+            Msix?.Notify(ConfigMsixVector);
+        }
+
         public override void Tick()
         {
             Ticks++;
@@ -389,9 +415,9 @@ namespace GuestOS.Tests.Simulation
                 if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.Ring.Completions));
                 long before = q.Ring.Interrupts;
                 int n = budget > 0 ? q.Ring.Process(budget) : 0;
-                if (n < 0) { Status |= 0x40; continue; }                 // ring error: DEVICE_NEEDS_RESET
-                if (q.Ring.Interrupts != before) Isr |= 1;
-                if (NeedsResetAfter >= 0 && q.Ring.Completions >= NeedsResetAfter) { Status |= 0x40; ConfigGeneration++; Isr |= 2; }
+                if (n < 0) { NeedsReset(); continue; }                   // ring error: DEVICE_NEEDS_RESET
+                if (q.Ring.Interrupts != before) { Isr |= 1; Msix?.Notify(q.MsixVector); }
+                if (NeedsResetAfter >= 0 && q.Ring.Completions >= NeedsResetAfter) { if (!NeedsResetEveryTime) NeedsResetAfter = -1; NeedsReset(); }
                 if (n < budget || q.Ring.AvailIdx == q.Ring.LastAvail) q.Kicked = false;
             }
         }

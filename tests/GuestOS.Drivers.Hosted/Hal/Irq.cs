@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+
+namespace GuestOS.Hal
+{
+    // HAL contract: interrupts. Hosted: an interrupt controller in software. Simulated devices
+    // raise MSIs through Hosted.InterruptController.Raise; handlers run when the "CPU" has
+    // interrupts enabled, or when the driver sleeps in WaitLocalDisabled, exactly the points
+    // where the kernel can take them.
+    public static class Irq
+    {
+        public static ulong Taken => Hosted.InterruptController.Taken;
+
+        public static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
+            => Hosted.InterruptController.Allocate(requesterId, handler, out message);
+
+        public static void DisableLocal() => Hosted.InterruptController.DisableLocal();
+        public static void EnableLocal() => Hosted.InterruptController.EnableLocal();
+        public static void WaitLocalDisabled() => Hosted.InterruptController.WaitLocalDisabled();
+    }
+}
+
+namespace GuestOS.Hal.Hosted
+{
+    public static class InterruptController
+    {
+        public const ulong Doorbell = 0xFEE00000;   // like x86's MSI address window
+        public const uint FirstVector = 0x30;
+
+        // Knob: how many MSIs can still be allocated (the platform runs out of vectors).
+        public static int VectorsLeft;
+        // Bound on a sleep with nothing pending: a driver that sleeps when no interrupt can come
+        // (a lost wake-up) hangs on metal; here the test fails with this message instead.
+        public static int MaxIdleTicks;
+
+        public static ulong Taken;
+        public static bool LocalEnabled;
+        public static readonly List<(ushort RequesterId, uint Vector)> Allocations = new List<(ushort, uint)>();
+        public static readonly List<string> Errors = new List<string>();
+        private static readonly Dictionary<uint, InterruptHandler> Handlers = new Dictionary<uint, InterruptHandler>();
+        private static readonly Queue<uint> Pending = new Queue<uint>();
+        private static bool _inHandler;
+
+        public static void Reset()
+        {
+            VectorsLeft = 64;
+            MaxIdleTicks = 100000;
+            Taken = 0;
+            LocalEnabled = true;
+            Allocations.Clear();
+            Errors.Clear();
+            Handlers.Clear();
+            Pending.Clear();
+            _inHandler = false;
+        }
+
+        internal static bool Allocate(ushort requesterId, InterruptHandler handler, out MsiMessage message)
+        {
+            message = default;
+            if (VectorsLeft <= 0) return false;
+            VectorsLeft--;
+            uint vector = FirstVector + (uint)Allocations.Count;
+            Allocations.Add((requesterId, vector));
+            Handlers[vector] = handler;
+            message.Address = Doorbell;
+            message.Data = vector;
+            return true;
+        }
+
+        // A device's MSI write arriving at the interrupt controller.
+        public static void Raise(ulong address, uint data)
+        {
+            if (address != Doorbell || !Handlers.ContainsKey(data))
+            {
+                Errors.Add($"MSI write 0x{data:x} to 0x{address:x} matches no allocated vector");
+                return;
+            }
+            Pending.Enqueue(data);
+            if (LocalEnabled && !_inHandler) DeliverPending();
+        }
+
+        internal static void DisableLocal() { LocalEnabled = false; }
+
+        internal static void EnableLocal()
+        {
+            LocalEnabled = true;
+            DeliverPending();
+        }
+
+        // hlt/wfi with interrupts masked: sleep until one is pending, take it, masked again.
+        internal static void WaitLocalDisabled()
+        {
+            if (LocalEnabled) throw new InvalidOperationException("Irq.WaitLocalDisabled called with interrupts enabled: the wake-up can be lost");
+            int idle = 0;
+            while (Pending.Count == 0)
+            {
+                if (++idle > MaxIdleTicks)
+                    throw new InvalidOperationException($"lost wake-up: slept {MaxIdleTicks} ticks and no interrupt is pending");
+                VirtualTime.Ns += VirtualTime.RelaxNs;
+                VirtualTime.Tick();
+            }
+            DeliverPending();
+        }
+
+        private static void DeliverPending()
+        {
+            _inHandler = true;
+            while (Pending.Count > 0)
+            {
+                uint v = Pending.Dequeue();
+                Taken++;
+                Handlers[v].Handle();
+            }
+            _inHandler = false;
+        }
+    }
+}
