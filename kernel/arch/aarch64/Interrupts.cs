@@ -2,39 +2,48 @@ using GuestOS.Hal;
 
 namespace GuestOS.Kernel.Arch
 {
-    // IRQs on arm64 through the GIC found in the device tree. GICv2 (with the v2m MSI frame) is
-    // supported; GICv3 and its ITS are not written yet, so there interrupts stay off and
-    // drivers poll.
+    // IRQs on arm64 through the GIC the device tree describes: a GICv2 ("arm,cortex-a15-gic")
+    // with MSIs through its v2m frame, or a GICv3 ("arm,gic-v3"; SGIs only so far: its ITS is
+    // not used yet, so no MSIs). Without either, interrupts stay off and drivers poll.
     internal static class Interrupts
     {
         private const uint FirstSgi = 1;                 // SGI 0 left unused
-        private static InterruptHandler[] handlers;      // by INTID (SGIs 0-15, SPIs 32-1019)
-        private static bool gicV2;
+        private static InterruptHandler[] handlers;      // by INTID: SGIs 0-15, PPIs 16-31, SPIs 32-1019
+        private static int gicVersion;                   // 0: none
         private static uint nextSgi = FirstSgi;
         internal static ulong Taken, Unexpected;
 
         internal static void Init()
         {
-            gicV2 = GicV2.Init();
-            if (gicV2) handlers = new InterruptHandler[1020];
-            else { Log.Write("gic: no GICv2 (GICv3/ITS support is not written yet): interrupts off, drivers poll"); Log.Line(); }
+            if (GicV2.Init()) gicVersion = 2;
+            else if (GicV3.Init())
+            {
+                gicVersion = 3;
+                Log.Write("gic: GICv3 distributor "); Log.Hex(GicV3.DistPhys);
+                Log.Write(", redistributor "); Log.Hex(GicV3.RedistPhys); Log.Write(", ITS not used yet: no MSIs");
+                Log.Line();
+            }
+            else { Log.Write("gic: no GICv2 or GICv3 in the device tree: interrupts off, drivers poll"); Log.Line(); return; }
+            handlers = new InterruptHandler[GicV2.FirstSpecialIntid];
         }
 
         // A software-generated interrupt number for self tests.
         internal static bool AllocateVector(InterruptHandler handler, out uint vector)
         {
             vector = 0;
-            if (!gicV2 || nextSgi > 15) return false;
+            if (gicVersion == 0 || nextSgi > 15) return false;
             vector = nextSgi++;
             handlers[vector] = handler;
-            GicV2.Enable(vector);
+            if (gicVersion == 2) GicV2.Enable(vector);
+            else GicV3.EnableSgiOrPpi(vector);
             return true;
         }
 
+        // GICv2: an SPI of the v2m frame; the message is "write the SPI number to SETSPI_NS".
         internal static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
         {
             message = default;
-            if (!gicV2 || !GicV2.AllocateMsiSpi(out uint spi, out ulong doorbell)) return false;
+            if (gicVersion != 2 || !GicV2.AllocateMsiSpi(out uint spi, out ulong doorbell)) return false;
             handlers[spi] = handler;
             message.Address = doorbell;
             message.Data = spi;
@@ -43,22 +52,26 @@ namespace GuestOS.Kernel.Arch
 
         internal static void SendSelfTest(uint vector)
         {
-            if (!gicV2) Panic.Halt("interrupts: no supported interrupt controller");
-            GicV2.SendSelf(vector);
+            if (gicVersion == 2) GicV2.SendSelf(vector);
+            else if (gicVersion == 3) GicV3.SendSelf(vector);
+            else Panic.Halt("interrupts: no supported interrupt controller");
         }
 
-        // IRQ exception: acknowledge, run the handler, end of interrupt (GICv2 4.4.4-4.4.5).
+        // IRQ exception: acknowledge, run the handler, end of interrupt (GICv2 4.4.4-4.4.5;
+        // GICv3: ICC_IAR1_EL1 / ICC_EOIR1_EL1). INTIDs 1020-1023 are special (1023: spurious)
+        // and are never ended.
         internal static void Handle()
         {
-            if (!gicV2) { Unexpected++; return; }
-            uint iar = GicV2.Acknowledge();
-            uint intid = iar & 0x3FF;
-            if (intid >= GicV2.FirstSpecialIntid) return;
+            if (gicVersion == 0) { Unexpected++; return; }
+            uint ack = gicVersion == 2 ? GicV2.Acknowledge() : GicV3.Acknowledge();
+            uint intid = gicVersion == 2 ? ack & 0x3FF : ack;
+            if (intid >= GicV2.FirstSpecialIntid && intid < GicV3.FirstLpi) return;
             Taken++;
-            InterruptHandler handler = handlers[intid];
+            InterruptHandler handler = intid < GicV2.FirstSpecialIntid ? handlers[intid] : null;
             if (handler != null) handler.Handle();
             else { Unexpected++; Log.Write("interrupt: unexpected INTID "); Log.Dec(intid); Log.Line(); }
-            GicV2.EndOfInterrupt(iar);
+            if (gicVersion == 2) GicV2.EndOfInterrupt(ack);
+            else GicV3.EndOfInterrupt(intid);
         }
     }
 }
