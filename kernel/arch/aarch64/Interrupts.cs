@@ -1,30 +1,45 @@
 using GuestOS.Hal;
+using GuestOS.Kernel.Boot;
 
 namespace GuestOS.Kernel.Arch
 {
     // IRQs on arm64 through the GIC the device tree describes: a GICv2 ("arm,cortex-a15-gic")
-    // with MSIs through its v2m frame, or a GICv3 ("arm,gic-v3"; SGIs only so far: its ITS is
-    // not used yet, so no MSIs). Without either, interrupts stay off and drivers poll.
+    // with MSIs through its v2m frame, or a GICv3 ("arm,gic-v3") with MSIs through its ITS
+    // ("arm,gic-v3-its" child), which become LPIs. Without either, interrupts stay off and
+    // drivers poll.
     internal static class Interrupts
     {
         private const uint FirstSgi = 1;                 // SGI 0 left unused
         private static InterruptHandler[] handlers;      // by INTID: SGIs 0-15, PPIs 16-31, SPIs 32-1019
+        private static InterruptHandler[] lpiHandlers;   // by INTID - 8192 (GICv3 with an ITS)
         private static int gicVersion;                   // 0: none
+        private static bool its;
+        private static DtNode itsNode;
         private static uint nextSgi = FirstSgi;
         internal static ulong Taken, Unexpected;
 
         internal static void Init()
         {
             if (GicV2.Init()) gicVersion = 2;
-            else if (GicV3.Init())
-            {
-                gicVersion = 3;
-                Log.Write("gic: GICv3 distributor "); Log.Hex(GicV3.DistPhys);
-                Log.Write(", redistributor "); Log.Hex(GicV3.RedistPhys); Log.Write(", ITS not used yet: no MSIs");
-                Log.Line();
-            }
+            else if (GicV3.Init()) { gicVersion = 3; InitIts(); }
             else { Log.Write("gic: no GICv2 or GICv3 in the device tree: interrupts off, drivers poll"); Log.Line(); return; }
             handlers = new InterruptHandler[GicV2.FirstSpecialIntid];
+        }
+
+        // LPIs and the ITS, then the line that says what the GICv3 is.
+        private static void InitIts()
+        {
+            itsNode = DeviceTree.FindCompatible("arm,gic-v3-its", 0);
+            if (itsNode.Found && Lpi.Init() && Its.Init(itsNode))
+            {
+                its = true;
+                lpiHandlers = new InterruptHandler[Lpi.Count];
+            }
+            Log.Write("gic: GICv3 distributor "); Log.Hex(GicV3.DistPhys);
+            Log.Write(", redistributor "); Log.Hex(GicV3.RedistPhys); Log.Write(", ");
+            if (its) Its.Describe();
+            else Log.Write(itsNode.Found ? "ITS not usable: no MSIs" : "no ITS: no MSIs");
+            Log.Line();
         }
 
         // A software-generated interrupt number for self tests.
@@ -40,13 +55,34 @@ namespace GuestOS.Kernel.Arch
         }
 
         // GICv2: an SPI of the v2m frame; the message is "write the SPI number to SETSPI_NS".
+        // GICv3: a fresh LPI mapped through the ITS to the next EventID of the function's
+        // DeviceID; the message is "write the EventID to GITS_TRANSLATER".
         internal static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
         {
             message = default;
-            if (gicVersion != 2 || !GicV2.AllocateMsiSpi(out uint spi, out ulong doorbell)) return false;
-            handlers[spi] = handler;
-            message.Address = doorbell;
-            message.Data = spi;
+            if (gicVersion == 2)
+            {
+                if (!GicV2.AllocateMsiSpi(out uint spi, out ulong doorbell)) return false;
+                handlers[spi] = handler;
+                message.Address = doorbell;
+                message.Data = spi;
+                return true;
+            }
+            if (!its || !MsiMap.Translate(itsNode, requesterId, out uint deviceId) || !Lpi.Allocate(out uint lpi)) return false;
+            lpiHandlers[lpi - GicV3.FirstLpi] = handler;                // before the mapping can fire
+            if (!Its.MapEvent(deviceId, lpi, out uint eventId))
+            {
+                lpiHandlers[lpi - GicV3.FirstLpi] = null;                // the LPI stays allocated, unused
+                Log.Write("its: no EventID for DeviceID "); Log.Hex(deviceId); Log.Line();
+                return false;
+            }
+            message.Address = Its.TranslaterPhys;
+            message.Data = eventId;
+            if (!Log.Quiet)
+            {
+                Log.Write("its: requester "); Log.Hex(requesterId, 4); Log.Write(" -> DeviceID "); Log.Hex(deviceId);
+                Log.Write(", EventID "); Log.Dec(eventId); Log.Write(" -> LPI "); Log.Dec(lpi); Log.Line();
+            }
             return true;
         }
 
@@ -67,7 +103,9 @@ namespace GuestOS.Kernel.Arch
             uint intid = gicVersion == 2 ? ack & 0x3FF : ack;
             if (intid >= GicV2.FirstSpecialIntid && intid < GicV3.FirstLpi) return;
             Taken++;
-            InterruptHandler handler = intid < GicV2.FirstSpecialIntid ? handlers[intid] : null;
+            InterruptHandler handler = null;
+            if (intid < GicV2.FirstSpecialIntid) handler = handlers[intid];
+            else if (lpiHandlers != null && intid - GicV3.FirstLpi < (uint)lpiHandlers.Length) handler = lpiHandlers[intid - GicV3.FirstLpi];
             if (handler != null) handler.Handle();
             else { Unexpected++; Log.Write("interrupt: unexpected INTID "); Log.Dec(intid); Log.Line(); }
             if (gicVersion == 2) GicV2.EndOfInterrupt(ack);
