@@ -86,6 +86,21 @@ namespace GuestOS.Kernel.Arch
             return true;
         }
 
+        // Whether a self test can raise an MSI with no device: GICv2m's SETSPI_NS is an ordinary
+        // register the CPU may write; the ITS has the INT command for exactly this.
+        internal static bool CanRaiseMsiWithoutDevice => gicVersion == 2 ? GicV2.HasMsiFrame : its;
+
+        // Raise what the device would: GICv2m - write the message (ioremap is the identity, so
+        // the physical doorbell is its mapped address too); ITS - INT for the DeviceID and
+        // EventID (a CPU write to GITS_TRANSLATER carries no PCI requester ID).
+        internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
+        {
+            if (gicVersion == 2) { Io.iowrite32(message.Address, message.Data); return; }
+            uint deviceId = 0;
+            if (!its || !MsiMap.Translate(itsNode, requesterId, out deviceId)) Panic.Halt("interrupts: no ITS to raise an MSI through");
+            Its.Interrupt(deviceId, message.Data);
+        }
+
         internal static void SendSelfTest(uint vector)
         {
             if (gicVersion == 2) GicV2.SendSelf(vector);
