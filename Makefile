@@ -5,6 +5,7 @@
 #   boot/<arch>/*.S --clang--> objects;  everything --ld.lld + linker.ld--> kernel.elf
 #
 # ARCH=x86_64|aarch64  MACHINE=q35|pc|microvm|virt  APPEND="..."  QEMU_EXTRA="..."  RNG=builtin|none
+# GIC=2|3 (aarch64)
 
 ARCH    ?= x86_64
 ifeq ($(ARCH),x86_64)
@@ -109,7 +110,7 @@ RNG_ARGS_vhost-user = --vhost-user-rng $(BACKEND)
 RNG_ARGS_none :=
 RNG_DEPS_vhost-user = $(BACKEND)
 RUN_ARGS = --arch $(ARCH) --machine $(MACHINE) --kernel $(KERNEL) --append "$(APPEND)" \
-           $(RNG_ARGS_$(RNG)) $(if $(QEMU_EXTRA),--qemu-extra "$(QEMU_EXTRA)")
+           $(RNG_ARGS_$(RNG)) $(if $(QEMU_EXTRA),--qemu-extra "$(QEMU_EXTRA)") $(if $(GIC),--gic $(GIC))
 
 # The vhost-user backend, published as a NativeAOT executable.
 BACKEND := build/vhost-user-rng/vhost-user-rng

@@ -30,6 +30,19 @@ _start:
         msr     cntvoff_el2, xzr
         mov     x0, #0x33FF
         msr     cptr_el2, x0
+        // GICv3 CPU interface: ICC_SRE_EL2.SRE (bit 0) puts EL2 on the system registers and
+        // .Enable (bit 3) lets EL1 use ICC_SRE_EL1; otherwise every EL1 ICC_* access traps
+        // to EL2 (ARM IHI 0069, ICC_SRE_EL2). Only when the CPU has that interface
+        // (ID_AA64PFR0_EL1.GIC != 0): with a GICv2 ICC_SRE_EL2 does not exist.
+        mrs     x0, id_aa64pfr0_el1
+        ubfx    x0, x0, #24, #4
+        cbz     x0, 1f
+        mrs     x0, icc_sre_el2
+        orr     x0, x0, #(1 << 0)
+        orr     x0, x0, #(1 << 3)
+        msr     icc_sre_el2, x0
+        isb
+1:
         mov     x0, #0x3c5              // EL1h with D, A, I, F masked
         msr     spsr_el2, x0
         adr     x0, at_el1

@@ -26,23 +26,31 @@ namespace GuestOS.Kernel.Memory
         public static ulong TotalPages => pageCount;
 
         // Returns the physical address of `count` contiguous zeroed pages, or 0.
-        public static ulong Allocate(ulong count)
+        public static ulong Allocate(ulong count) => AllocateAligned(count, PageSize);
+
+        // The same, starting at a multiple of `alignment` (a power of two, at least a page):
+        // some device tables must be naturally aligned, e.g. the GICv3 LPI pending table
+        // (64 KiB). First fit among the aligned starts.
+        public static ulong AllocateAligned(ulong count, ulong alignment)
         {
             if (count == 0 || used == null) return 0;
-            ulong run = 0;
-            for (ulong page = searchFrom; page < pageCount; page++)
+            if (alignment < PageSize || (alignment & (alignment - 1)) != 0)
+                Panic.Halt("page allocator: alignment must be a power of two of at least a page");
+            ulong alignPages = alignment / PageSize;
+            // Page index p is aligned when regionStart + p * PageSize is a multiple of alignment.
+            ulong skew = (alignment - regionStart % alignment) % alignment / PageSize;
+            ulong first = AlignUp(searchFrom, skew, alignPages);
+            while (first + count <= pageCount)
             {
-                if (IsUsed(page)) { run = 0; continue; }
-                if (++run == count)
-                {
-                    ulong first = page + 1 - count;
-                    for (ulong p = first; p <= page; p++) SetUsed(p, true);
-                    PagesInUse += count;
-                    if (first == searchFrom) searchFrom = page + 1;
-                    ulong address = regionStart + first * PageSize;
-                    Zero(address, count);
-                    return address;
-                }
+                ulong page = first;
+                while (page < first + count && !IsUsed(page)) page++;
+                if (page < first + count) { first = AlignUp(page + 1, skew, alignPages); continue; }
+                for (ulong p = first; p < first + count; p++) SetUsed(p, true);
+                PagesInUse += count;
+                if (first == searchFrom) searchFrom = first + count;
+                ulong address = regionStart + first * PageSize;
+                Zero(address, count);
+                return address;
             }
             return 0;
         }
@@ -61,6 +69,10 @@ namespace GuestOS.Kernel.Memory
             PagesInUse -= count;
             if (first < searchFrom) searchFrom = first;
         }
+
+        // The first page index >= page of the form skew + k * alignPages.
+        private static ulong AlignUp(ulong page, ulong skew, ulong alignPages)
+            => page <= skew ? skew : skew + (page - skew + alignPages - 1) / alignPages * alignPages;
 
         private static bool IsUsed(ulong page) => (used[page >> 3] & (1 << (int)(page & 7))) != 0;
 

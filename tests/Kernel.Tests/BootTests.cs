@@ -29,6 +29,8 @@ public class BootTests
         var run = Kernels.Boot(TargetArch.Aarch64, "test=heap", cpu: cpu, gic: gic);
         Assert.True(run.Passed, run.Report());
         Assert.True(run.Printed("GuestOS 0.1 aarch64 booted by devicetree"), run.Report());
+        Assert.True(run.Printed(gic == 3 ? "gic: GICv3 distributor 0x8000000, redistributor 0x80a0000, ITS 0x8080000"
+                                         : "gic: GICv2 distributor 0x8000000"), run.Report());
     }
 
     // QEMU prefers Multiboot when the header is present, so the PVH entry is proved with a

@@ -63,6 +63,8 @@ namespace GuestOS.Kernel.Arch
             return true;
         }
 
+        internal static bool HasMsiFrame => v2m != 0;
+
         internal static void Enable(uint intid) => Io.iowrite32(dist + GICD_ISENABLER + (intid / 32) * 4, 1u << (int)(intid % 32));
 
         // Software-generated interrupt to this CPU only (TargetListFilter 0b10).

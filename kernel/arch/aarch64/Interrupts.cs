@@ -1,64 +1,130 @@
 using GuestOS.Hal;
+using GuestOS.Kernel.Boot;
 
 namespace GuestOS.Kernel.Arch
 {
-    // IRQs on arm64 through the GIC found in the device tree. GICv2 (with the v2m MSI frame) is
-    // supported; GICv3 and its ITS are not written yet, so there interrupts stay off and
+    // IRQs on arm64 through the GIC the device tree describes: a GICv2 ("arm,cortex-a15-gic")
+    // with MSIs through its v2m frame, or a GICv3 ("arm,gic-v3") with MSIs through its ITS
+    // ("arm,gic-v3-its" child), which become LPIs. Without either, interrupts stay off and
     // drivers poll.
     internal static class Interrupts
     {
         private const uint FirstSgi = 1;                 // SGI 0 left unused
-        private static InterruptHandler[] handlers;      // by INTID (SGIs 0-15, SPIs 32-1019)
-        private static bool gicV2;
+        private static InterruptHandler[] handlers;      // by INTID: SGIs 0-15, PPIs 16-31, SPIs 32-1019
+        private static InterruptHandler[] lpiHandlers;   // by INTID - 8192 (GICv3 with an ITS)
+        private static int gicVersion;                   // 0: none
+        private static bool its;
+        private static DtNode itsNode;
         private static uint nextSgi = FirstSgi;
         internal static ulong Taken, Unexpected;
 
         internal static void Init()
         {
-            gicV2 = GicV2.Init();
-            if (gicV2) handlers = new InterruptHandler[1020];
-            else { Log.Write("gic: no GICv2 (GICv3/ITS support is not written yet): interrupts off, drivers poll"); Log.Line(); }
+            if (GicV2.Init()) gicVersion = 2;
+            else if (GicV3.Init()) { gicVersion = 3; InitIts(); }
+            else { Log.Write("gic: no GICv2 or GICv3 in the device tree: interrupts off, drivers poll"); Log.Line(); return; }
+            handlers = new InterruptHandler[GicV2.FirstSpecialIntid];
+        }
+
+        // LPIs and the ITS, then the line that says what the GICv3 is.
+        private static void InitIts()
+        {
+            itsNode = DeviceTree.FindCompatible("arm,gic-v3-its", 0);
+            if (itsNode.Found && Lpi.Init() && Its.Init(itsNode))
+            {
+                its = true;
+                lpiHandlers = new InterruptHandler[Lpi.Count];
+            }
+            Log.Write("gic: GICv3 distributor "); Log.Hex(GicV3.DistPhys);
+            Log.Write(", redistributor "); Log.Hex(GicV3.RedistPhys); Log.Write(", ");
+            if (its) Its.Describe();
+            else Log.Write(itsNode.Found ? "ITS not usable: no MSIs" : "no ITS: no MSIs");
+            Log.Line();
         }
 
         // A software-generated interrupt number for self tests.
         internal static bool AllocateVector(InterruptHandler handler, out uint vector)
         {
             vector = 0;
-            if (!gicV2 || nextSgi > 15) return false;
+            if (gicVersion == 0 || nextSgi > 15) return false;
             vector = nextSgi++;
             handlers[vector] = handler;
-            GicV2.Enable(vector);
+            if (gicVersion == 2) GicV2.Enable(vector);
+            else GicV3.EnableSgiOrPpi(vector);
             return true;
         }
 
+        // GICv2: an SPI of the v2m frame; the message is "write the SPI number to SETSPI_NS".
+        // GICv3: a fresh LPI mapped through the ITS to the next EventID of the function's
+        // DeviceID; the message is "write the EventID to GITS_TRANSLATER".
         internal static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
         {
             message = default;
-            if (!gicV2 || !GicV2.AllocateMsiSpi(out uint spi, out ulong doorbell)) return false;
-            handlers[spi] = handler;
-            message.Address = doorbell;
-            message.Data = spi;
+            if (gicVersion == 2)
+            {
+                if (!GicV2.AllocateMsiSpi(out uint spi, out ulong doorbell)) return false;
+                handlers[spi] = handler;
+                message.Address = doorbell;
+                message.Data = spi;
+                return true;
+            }
+            if (!its || !MsiMap.Translate(itsNode, requesterId, out uint deviceId) || !Lpi.Allocate(out uint lpi)) return false;
+            lpiHandlers[lpi - GicV3.FirstLpi] = handler;                // before the mapping can fire
+            if (!Its.MapEvent(deviceId, lpi, out uint eventId))
+            {
+                lpiHandlers[lpi - GicV3.FirstLpi] = null;                // the LPI stays allocated, unused
+                Log.Write("its: no EventID for DeviceID "); Log.Hex(deviceId); Log.Line();
+                return false;
+            }
+            message.Address = Its.TranslaterPhys;
+            message.Data = eventId;
+            if (!Log.Quiet)
+            {
+                Log.Write("its: requester "); Log.Hex(requesterId, 4); Log.Write(" -> DeviceID "); Log.Hex(deviceId);
+                Log.Write(", EventID "); Log.Dec(eventId); Log.Write(" -> LPI "); Log.Dec(lpi); Log.Line();
+            }
             return true;
+        }
+
+        // Whether a self test can raise an MSI with no device: GICv2m's SETSPI_NS is an ordinary
+        // register the CPU may write; the ITS has the INT command for exactly this.
+        internal static bool CanRaiseMsiWithoutDevice => gicVersion == 2 ? GicV2.HasMsiFrame : its;
+
+        // Raise what the device would: GICv2m - write the message (ioremap is the identity, so
+        // the physical doorbell is its mapped address too); ITS - INT for the DeviceID and
+        // EventID (a CPU write to GITS_TRANSLATER carries no PCI requester ID).
+        internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
+        {
+            if (gicVersion == 2) { Io.iowrite32(message.Address, message.Data); return; }
+            uint deviceId = 0;
+            if (!its || !MsiMap.Translate(itsNode, requesterId, out deviceId)) Panic.Halt("interrupts: no ITS to raise an MSI through");
+            Its.Interrupt(deviceId, message.Data);
         }
 
         internal static void SendSelfTest(uint vector)
         {
-            if (!gicV2) Panic.Halt("interrupts: no supported interrupt controller");
-            GicV2.SendSelf(vector);
+            if (gicVersion == 2) GicV2.SendSelf(vector);
+            else if (gicVersion == 3) GicV3.SendSelf(vector);
+            else Panic.Halt("interrupts: no supported interrupt controller");
         }
 
-        // IRQ exception: acknowledge, run the handler, end of interrupt (GICv2 4.4.4-4.4.5).
+        // IRQ exception: acknowledge, run the handler, end of interrupt (GICv2 4.4.4-4.4.5;
+        // GICv3: ICC_IAR1_EL1 / ICC_EOIR1_EL1). INTIDs 1020-1023 are special (1023: spurious)
+        // and are never ended.
         internal static void Handle()
         {
-            if (!gicV2) { Unexpected++; return; }
-            uint iar = GicV2.Acknowledge();
-            uint intid = iar & 0x3FF;
-            if (intid >= GicV2.FirstSpecialIntid) return;
+            if (gicVersion == 0) { Unexpected++; return; }
+            uint ack = gicVersion == 2 ? GicV2.Acknowledge() : GicV3.Acknowledge();
+            uint intid = gicVersion == 2 ? ack & 0x3FF : ack;
+            if (intid >= GicV2.FirstSpecialIntid && intid < GicV3.FirstLpi) return;
             Taken++;
-            InterruptHandler handler = handlers[intid];
+            InterruptHandler handler = null;
+            if (intid < GicV2.FirstSpecialIntid) handler = handlers[intid];
+            else if (lpiHandlers != null && intid - GicV3.FirstLpi < (uint)lpiHandlers.Length) handler = lpiHandlers[intid - GicV3.FirstLpi];
             if (handler != null) handler.Handle();
             else { Unexpected++; Log.Write("interrupt: unexpected INTID "); Log.Dec(intid); Log.Line(); }
-            GicV2.EndOfInterrupt(iar);
+            if (gicVersion == 2) GicV2.EndOfInterrupt(ack);
+            else GicV3.EndOfInterrupt(intid);
         }
     }
 }

@@ -51,5 +51,12 @@ namespace GuestOS.Kernel.Arch
         }
 
         internal static void SendSelfTest(uint vector) => LocalApic.SendSelf(vector);
+
+        // An MSI is a write by a PCI function to 0xFEE00000; the same write by the CPU reaches
+        // its own local APIC's register page instead, so there is no MSI without a device.
+        internal static bool CanRaiseMsiWithoutDevice => false;
+
+        internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
+            => Panic.Halt("interrupts: x86 cannot raise an MSI without a device");
     }
 }
