@@ -178,6 +178,14 @@ namespace GuestOS.Drivers.Rng
 
         public DriverError LastFatalError { get { return _fatal; } }
 
+        // Every buffer is in exactly one place: the device's hands (requested, not completed),
+        // the ready list, or being read. Anything else was lost or completed twice; the
+        // soak test checks this stays 0.
+        public long BuffersUnaccounted
+        {
+            get { return (long)BufferCount - (long)(Requests - Completions) - _readyCount - (_curLeft != 0 ? 1 : 0); }
+        }
+
         // Read exactly len bytes into dst (Linux: virtio_read with wait=true). Returns len, or
         // a negative DriverError: -(long)DriverError.Timeout, -(long)DriverError.ZeroLengthFill,
         // a ring error... Bytes already copied when an error happens are not counted.

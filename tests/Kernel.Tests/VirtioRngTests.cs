@@ -76,10 +76,10 @@ public class VirtioRngTests
         Assert.True(run.Printed("entropy: read 4096 bytes"), run.Report());
     }
 
-    private static string[] Rng(int index, string properties)
+    internal static string[] Rng(int index, string properties)
         => [$"rng-random,id=rng{index},filename=/dev/urandom", $"virtio-rng-pci,rng=rng{index}{properties}"];
 
-    private static RunResult Boot(string arch, string machine, int gic, string append, params string[][] devices)
+    internal static RunResult Boot(string arch, string machine, int gic, string append, params string[][] devices)
     {
         var target = TargetArchNames.Parse(arch);
         return QemuRunner.Run(new RunOptions
