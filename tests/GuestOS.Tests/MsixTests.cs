@@ -1,0 +1,158 @@
+using System;
+using System.Linq;
+using GuestOS.Drivers;
+using GuestOS.Drivers.Rng;
+using GuestOS.Drivers.Virtio;
+using GuestOS.Hal.Hosted;
+using GuestOS.Tests.Simulation;
+using Xunit;
+
+namespace GuestOS.Tests
+{
+    // MSI-X programming and the fallback decisions, against the simulated function's table.
+    public sealed unsafe class MsixTests : HalTest
+    {
+        private static (VirtioRng rng, SimVirtioDevice dev) Up(SimVirtioDevice dev = null)
+        {
+            dev ??= new SimVirtioDevice();
+            var m = TestMachine.Virt(dev);
+            Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
+            return (r.Single(), dev);
+        }
+
+        private static byte[] Read(VirtioRng rng, uint n)
+        {
+            byte[] buf = new byte[n];
+            fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
+            return buf;
+        }
+
+        [Fact]
+        public void TableIsProgrammedMaskedThenUnmaskedEntryByEntry()
+        {
+            var (rng, dev) = Up();
+            Assert.Equal(new[]
+            {
+                "ctrl enable maskall",                  // 1. on, but the function may send nothing
+                "entry 0 mask", "entry 1 mask",         // 2. every entry masked
+                "entry 0 msg", "entry 1 msg",           // 3. messages written while masked
+                "ctrl enable",                          // 4. function mask off: entries still masked
+                "entry 0 unmask", "entry 1 unmask",     // 5. live
+            }, dev.Msix.Events);
+            Assert.Empty(dev.Msix.Violations);          // includes "message written while the entry can fire"
+            var vectors = InterruptController.Allocations.Select(a => a.Vector).ToArray();
+            Assert.Equal(2, vectors.Length);
+            for (int e = 0; e < 2; e++)
+            {
+                Assert.Equal(InterruptController.Doorbell, dev.Msix.Address(e));
+                Assert.Equal(vectors[e], dev.Msix.Data(e));
+            }
+            Assert.Equal((ushort)0, dev.ConfigMsixVector);
+            Assert.Equal((ushort)1, dev.Q(0).MsixVector);
+            Assert.Equal(VirtioIrqMode.PerQueueVectors, rng.IrqMode);
+            Assert.Equal((ushort)(1 << 3), InterruptController.Allocations[0].RequesterId);   // 00:01.0
+        }
+
+        [Fact]
+        public void InterruptDrivenReadsGetEveryByteInOrderWithoutLostWakeUps()
+        {
+            var (rng, dev) = Up();
+            // WaitLocalDisabled throws if the driver ever sleeps with no interrupt pending.
+            Assert.Equal(dev.Produced.Take(300000), Read(rng, 300000));
+            Assert.True(rng.Interrupts > 0);
+            Assert.Equal(rng.Interrupts, InterruptController.Taken);
+            Assert.Equal(0UL, rng.Vdev.Vectors.Spurious);
+            Assert.True(rng.Kicks < rng.Completions / 2, $"{rng.Kicks} kicks for {rng.Completions} completions");   // EVENT_IDX
+            Assert.Equal(0, rng.BuffersUnaccounted);
+            Assert.Empty(dev.SpecViolations);
+            Assert.Empty(dev.DeviceErrors);
+            Assert.Empty(InterruptController.Errors);
+        }
+
+        [Fact]
+        public void OneTableEntryMeansOneSharedVector()
+        {
+            var (rng, dev) = Up(new SimVirtioDevice(new SimVirtioOptions { MsixVectors = 1 }));
+            Assert.Contains("a vector per queue plus one for configuration changes not possible: too few MSI-X vectors (1 in the table); falling back", LogText);
+            Assert.Equal(VirtioIrqMode.SharedVector, rng.IrqMode);
+            Assert.Equal(((ushort)0, (ushort)0), (dev.ConfigMsixVector, dev.Q(0).MsixVector));
+            Assert.Equal(dev.Produced.Take(100000), Read(rng, 100000));
+            Assert.True(rng.Interrupts > 0);
+            Assert.Empty(dev.Msix.Violations);
+        }
+
+        [Fact]
+        public void NoMsixCapabilityMeansPolling()
+        {
+            var (rng, dev) = Up(new SimVirtioDevice(new SimVirtioOptions { MsixVectors = 0 }));
+            Assert.Contains("not possible: no MSI-X capability; falling back", LogText);
+            Assert.Equal(VirtioIrqMode.Polling, rng.IrqMode);
+            Assert.Equal(dev.Produced.Take(50000), Read(rng, 50000));
+            Assert.Equal(0UL, rng.Interrupts);
+            Assert.Equal(0, dev.Q(0).Ring.Interrupts);             // polling asks for none
+        }
+
+        [Fact]
+        public void PlatformOutOfInterruptsFallsBackToOneVector()
+        {
+            InterruptController.VectorsLeft = 1;
+            var (rng, dev) = Up();
+            Assert.Contains("not possible: the platform has no free MSI", LogText);
+            Assert.Equal(VirtioIrqMode.SharedVector, rng.IrqMode);
+            Assert.Equal(dev.Produced.Take(50000), Read(rng, 50000));
+        }
+
+        [Theory]
+        [InlineData(false, "the device answered NO_VECTOR for a queue vector")]
+        [InlineData(true, "the device answered NO_VECTOR for the configuration vector")]
+        public void NoVectorReadBackFallsBackWithoutLeakingOrEnablingAnything(bool config, string why)
+        {
+            var dev = new SimVirtioDevice { RefuseQueueVector = !config, RefuseConfigVector = config };
+            var (rng, _) = Up(dev);
+            Assert.Contains(why, LogText);
+            Assert.Equal(VirtioIrqMode.Polling, rng.IrqMode);       // both MSI-X modes refused
+            Assert.False(dev.Msix.Enabled);                         // MSI-X switched off again
+            Assert.Equal(1 + (int)rng.BufferCount, DmaPool.LiveCount);   // the refused rings were freed
+            Assert.Equal(dev.Produced.Take(50000), Read(rng, 50000));
+            Assert.Empty(dev.SpecViolations);                       // e.g. no queue enabled twice
+        }
+
+        [Fact]
+        public void ConfigurationInterruptWithNeedsResetIsRecovered()
+        {
+            var dev = new SimVirtioDevice { NeedsResetAfter = 20 };
+            var (rng, _) = Up(dev);
+            byte[] got = Read(rng, 600000);
+            // Up to the reset, exactly what the device produced; filled buffers not yet read
+            // are dropped by the reset, so afterwards the bytes continue from a later point.
+            Assert.Equal(dev.Produced.Take(12 * 16384), got.Take(12 * 16384));
+            var produced = dev.Produced.ToArray();
+            int tail = IndexOf(produced, got.Skip(got.Length - 4096).ToArray());
+            Assert.True(tail > 0, "the last bytes read are not what the device produced");
+            Assert.Equal(1UL, rng.Resets);
+            Assert.Contains("resetting and re-initializing it", LogText);
+            Assert.Equal(VirtioIrqMode.PerQueueVectors, rng.IrqMode);   // vectors given to the device again
+            Assert.Equal(((ushort)0, (ushort)1), (dev.ConfigMsixVector, dev.Q(0).MsixVector));
+            Assert.Empty(dev.SpecViolations);
+        }
+
+        private static int IndexOf(byte[] hay, byte[] needle)
+        {
+            for (int i = 0; i + needle.Length <= hay.Length; i++)
+                if (hay.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+            return -1;
+        }
+
+        [Fact]
+        public void SpuriousInterruptIsCountedAndHarmless()
+        {
+            var (rng, dev) = Up();
+            Read(rng, 1000);
+            ulong before = rng.Vdev.Vectors.Spurious;
+            // The queue vector fires with nothing new in the used ring.
+            InterruptController.Raise(dev.Msix.Address(1), dev.Msix.Data(1));
+            Assert.Equal(before + 1, rng.Vdev.Vectors.Spurious);
+            Assert.Equal(dev.Produced.Skip(1000).Take(5000), Read(rng, 5000));
+        }
+    }
+}
