@@ -142,9 +142,11 @@ $(BUILD)/baseline.elf: tools/bench/baseline/$(ARCH).S linker.ld | $(BUILD)/.deps
 	clang --target=$(CLANG_TARGET) -c $< -o $(BUILD)/baseline.o
 	ld.lld -static -nostdlib -z max-page-size=4096 --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -o $@ $(BUILD)/baseline.o
 
+BENCH_RUNS ?= 3
 bench: kernels $(BACKEND)
 	$(MAKE) ARCH=x86_64 build/x86_64/baseline.elf
 	$(MAKE) ARCH=aarch64 build/aarch64/baseline.elf
+	dotnet run -c Release --project tools/bench -- guest-rng $(BENCH_RUNS)
 	dotnet run -c Release --project tools/bench -- --filter '*' $(BENCH_ARGS)
 	dotnet run -c Release --project tools/vhost-user-rng.Benchmarks/VhostUserRng.Benchmarks.csproj -- --filter '*' --artifacts build/bench
 

@@ -77,6 +77,7 @@ namespace GuestOS.Kernel
             Log.Write("BENCH-DRIVER_OK rng guest_us="); Log.Dec(rng.DriverOkNs / 1000);
             Log.Write(" buffers="); Log.Dec(rng.BufferCount); Log.Write(" bufsize="); Log.Dec(rng.BufferSize);
             Log.Write(" irq="); Log.Write(rng.IrqMode == Drivers.Virtio.VirtioIrqMode.Polling ? "poll" : "msix");
+            Log.Write(" ring="); Log.Write(Drivers.Virtio.VirtioFeatures.Has(rng.Vdev.Features, Drivers.Virtio.VirtioFeatures.VIRTIO_F_RING_PACKED) ? "packed" : "split");
             Log.Line();
             byte[] chunk = new byte[BenchChunkBytes];
             ulong irqs = rng.Interrupts, kicks = rng.Kicks, completions = rng.Completions;

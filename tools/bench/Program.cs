@@ -1,9 +1,13 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
-// Each benchmark class sets its own short Monitoring job: every operation boots QEMU, so a
-// few samples are plenty and keep `make bench` to minutes on two cores.
+// `guest-rng [runs]`: the guest's benchmark mode, one table (GuestRngBench). Anything else goes
+// to BenchmarkDotNet. Each benchmark class sets its own short Monitoring job: every operation
+// boots QEMU, so a few samples are plenty and keep `make bench` to minutes on two cores.
+if (args.Length > 0 && args[0] == "guest-rng") return GuestOS.Bench.GuestRngBench.Run(args);
+
 var config = DefaultConfig.Instance
     .WithArtifactsPath(Path.Combine("build", "bench"))
     .WithOptions(ConfigOptions.JoinSummary);
 BenchmarkSwitcher.FromAssembly(typeof(GuestOS.Bench.BootToFirstByte).Assembly).Run(args, config);
+return 0;
