@@ -66,7 +66,9 @@ namespace GuestOS.Tests.Simulation
             public bool Kicked;
             public long Notifies;
             public long KickTick;
-            public SimVring Ring;
+            public SimRing R;                                   // whichever layout was negotiated
+            public SimVring Ring => R as SimVring;              // split (§2.7)
+            public SimPackedVring Packed => R as SimPackedVring; // packed (§2.8)
         }
 
         // ---- knobs ----
@@ -131,6 +133,8 @@ namespace GuestOS.Tests.Simulation
         public bool DriverOk => (Status & 4) != 0;
         public ulong OfferedFeatures => Opt.Features;
         public bool EventIdx => (DriverFeatures & (1UL << 29)) != 0;
+        public bool RingPacked => (DriverFeatures & (1UL << 34)) != 0;
+        public Func<int, int> Pick;             // packed: which in-flight buffer to complete next (out of order)
         public ulong CommonBase => BarAddress(4) + FindCapOffset(1);
 
         private uint FindCapOffset(byte type)
@@ -288,8 +292,9 @@ namespace GuestOS.Tests.Simulation
             switch (off)
             {
                 case 0x18:
-                    if (value == 0 || value > q.MaxSize || (value & (value - 1)) != 0)
-                        Violation($"queue_size {value} invalid (max {q.MaxSize}, power of 2)");
+                    // §2.7: a split ring's size is a power of 2; §2.8: a packed ring's need not be.
+                    if (value == 0 || value > q.MaxSize || (!RingPacked && (value & (value - 1)) != 0))
+                        Violation($"queue_size {value} invalid (max {q.MaxSize}{(RingPacked ? "" : ", power of 2")})");
                     q.Size = (ushort)value; return;
                 case 0x1A: q.MsixVector = (ushort)(value < Opt.MsixVectors ? value : 0xFFFF); return;
                 case 0x1C:
@@ -310,13 +315,20 @@ namespace GuestOS.Tests.Simulation
 
         private void EnableQueue(Queue q)
         {
-            if (q.Desc % 16 != 0 || q.Driver % 2 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.7: 16/2/4)");
-            q.Ring = new SimVring(DeviceErrors)
+            if (RingPacked)
             {
-                Desc = q.Desc, Driver = q.Driver, Device = q.Device, Size = q.Size,
-                EventIdx = EventIdx, Fill = FillBuffer, MangleUsed = (h, w) => MangleUsed != null ? MangleUsed(h, w) : (h, w),
-            };
-            if (!q.Ring.Valid()) Violation("ring areas are not in driver DMA memory");
+                if (q.Desc % 16 != 0 || q.Driver % 4 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.8.10.1: 16/4/4)");
+                q.R = new SimPackedVring(DeviceErrors) { Pick = n => Pick != null ? Pick(n) : 0 };
+            }
+            else
+            {
+                if (q.Desc % 16 != 0 || q.Driver % 2 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.7: 16/2/4)");
+                q.R = new SimVring(DeviceErrors);
+            }
+            q.R.Desc = q.Desc; q.R.Driver = q.Driver; q.R.Device = q.Device; q.R.Size = q.Size;
+            q.R.EventIdx = EventIdx; q.R.Fill = FillBuffer;
+            q.R.MangleUsed = (h, w) => MangleUsed != null ? MangleUsed(h, w) : (h, w);
+            if (!q.R.Valid()) Violation("ring areas are not in driver DMA memory");
         }
 
         private void StatusWrite(byte v)
@@ -357,7 +369,7 @@ namespace GuestOS.Tests.Simulation
             ConfigMsixVector = 0xFFFF;
             foreach (var q in Queues)
             {
-                q.Size = q.MaxSize; q.Enable = 0; q.Desc = q.Driver = q.Device = 0; q.Ring = null;
+                q.Size = q.MaxSize; q.Enable = 0; q.Desc = q.Driver = q.Device = 0; q.R = null;
                 q.Kicked = false; q.MsixVector = 0xFFFF;
             }
         }
@@ -383,16 +395,16 @@ namespace GuestOS.Tests.Simulation
             if (!DriverOk || (Status & 0x40) != 0 || NeverComplete) return;
             foreach (var q in Queues)
             {
-                if (q.Enable != 1 || q.Ring == null || !q.Kicked) continue;
+                if (q.Enable != 1 || q.R == null || !q.Kicked) continue;
                 if (Ticks - q.KickTick < CompletionDelayTicks) continue;
                 int budget = MaxPerTick;
-                if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.Ring.Completions));
-                long before = q.Ring.Interrupts;
-                int n = budget > 0 ? q.Ring.Process(budget) : 0;
+                if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.R.Completions));
+                long before = q.R.Interrupts;
+                int n = budget > 0 ? q.R.Process(budget) : 0;
                 if (n < 0) { Status |= 0x40; continue; }                 // ring error: DEVICE_NEEDS_RESET
-                if (q.Ring.Interrupts != before) Isr |= 1;
-                if (NeedsResetAfter >= 0 && q.Ring.Completions >= NeedsResetAfter) { Status |= 0x40; ConfigGeneration++; Isr |= 2; }
-                if (n < budget || q.Ring.AvailIdx == q.Ring.LastAvail) q.Kicked = false;
+                if (q.R.Interrupts != before) Isr |= 1;
+                if (NeedsResetAfter >= 0 && q.R.Completions >= NeedsResetAfter) { Status |= 0x40; ConfigGeneration++; Isr |= 2; }
+                if (n < budget || !q.R.HasWork) q.Kicked = false;
             }
         }
     }
