@@ -395,7 +395,9 @@ namespace GuestOS.Tests.Simulation
             if (!DriverOk || (Status & 0x40) != 0 || NeverComplete) return;
             foreach (var q in Queues)
             {
-                if (q.Enable != 1 || q.R == null || !q.Kicked) continue;
+                // A packed device that asked for no kicks (DISABLE) polls its ring instead.
+                bool polling = q.Packed != null && q.Packed.DeviceEventFlags == SimPackedVring.FLAG_DISABLE;
+                if (q.Enable != 1 || q.R == null || (!q.Kicked && !polling)) continue;
                 if (Ticks - q.KickTick < CompletionDelayTicks) continue;
                 int budget = MaxPerTick;
                 if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.R.Completions));
