@@ -118,6 +118,9 @@ namespace GuestOS.Drivers.Rng
 
         public DriverError LastFatalError { get { return _fatal; } }
 
+        // Which ring layout the queue uses (only the narration cares).
+        private bool RingPacked { get { return VirtioFeatures.Has(Vdev.Features, VirtioFeatures.VIRTIO_F_RING_PACKED); } }
+
         // Read exactly len bytes into dst (Linux: virtio_read with wait=true). Returns len, or
         // a negative DriverError: -(long)DriverError.Timeout, -(long)DriverError.ZeroLengthFill,
         // a ring error... Bytes already copied when an error happens are not counted.
@@ -189,14 +192,16 @@ namespace GuestOS.Drivers.Rng
             if (kicked && !_vq.virtqueue_notify()) return Fail(DriverError.QueueBroken);
             if (first && VirtioNarration.On)
             {
+                bool packed = RingPacked;
                 VirtioNarration.Begin(Pci);
                 Log.Write("virtio_rng.");
                 Log.Dec((ulong)Index);
                 Log.Write(": request: ");
                 Log.Dec(DataSize);
-                Log.Write("-byte device-writable buffer in avail ring, ");
+                Log.Write(packed ? "-byte device-writable descriptor made available in the packed ring, "
+                                 : "-byte device-writable buffer in avail ring, ");
                 Log.Write(kicked ? "notify: iowrite16 queue 0 to the notify address" : "device needs no notify (EVENT_IDX)");
-                VirtioNarration.End("2.7.13, 4.1.5.2", "request_entropy -> virtqueue_add_inbuf, virtqueue_kick");
+                VirtioNarration.End(packed ? "2.8.21, 4.1.5.2" : "2.7.13, 4.1.5.2", "request_entropy -> virtqueue_add_inbuf, virtqueue_kick");
             }
             return DriverError.Ok;
         }
@@ -229,7 +234,7 @@ namespace GuestOS.Drivers.Rng
                 Log.Write(": first completion: ");
                 Log.Dec(len);
                 Log.Write(" bytes");
-                VirtioNarration.End("2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
+                VirtioNarration.End(RingPacked ? "2.8.22, 5.4.6" : "2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
             }
             return true;
         }
