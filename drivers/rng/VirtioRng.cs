@@ -186,6 +186,9 @@ namespace GuestOS.Drivers.Rng
             get { return (long)BufferCount - (long)(Requests - Completions) - _readyCount - (_curLeft != 0 ? 1 : 0); }
         }
 
+        // Which ring layout the queue uses (only the narration cares).
+        private bool RingPacked { get { return VirtioFeatures.Has(Vdev.Features, VirtioFeatures.VIRTIO_F_RING_PACKED); } }
+
         // Read exactly len bytes into dst (Linux: virtio_read with wait=true). Returns len, or
         // a negative DriverError: -(long)DriverError.Timeout, -(long)DriverError.ZeroLengthFill,
         // a ring error... Bytes already copied when an error happens are not counted.
@@ -251,13 +254,15 @@ namespace GuestOS.Drivers.Rng
             Kicks++;
             if (first && VirtioNarration.On)
             {
+                bool packed = RingPacked;
                 VirtioNarration.Begin(Pci);
                 Log.Write("virtio_rng.");
                 Log.Dec((ulong)Index);
                 Log.Write(": ");
                 Log.Dec(Requests);
-                Log.Write(" device-writable buffers in the avail ring, notify: iowrite16 queue 0 to the notify address");
-                VirtioNarration.End("2.7.13, 4.1.5.2", "request_entropy -> virtqueue_add_inbuf, virtqueue_kick");
+                Log.Write(packed ? " device-writable descriptors made available in the packed ring, " : " device-writable buffers in the avail ring, ");
+                Log.Write("notify: iowrite16 queue 0 to the notify address");
+                VirtioNarration.End(packed ? "2.8.21, 4.1.5.2" : "2.7.13, 4.1.5.2", "request_entropy -> virtqueue_add_inbuf, virtqueue_kick");
             }
             return DriverError.Ok;
         }
@@ -293,7 +298,7 @@ namespace GuestOS.Drivers.Rng
                     Log.Write(": first completion: ");
                     Log.Dec(len);
                     Log.Write(" bytes");
-                    VirtioNarration.End("2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
+                    VirtioNarration.End(RingPacked ? "2.8.22, 5.4.6" : "2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
                 }
             }
             if (err != DriverError.Ok) Fail(err);

@@ -160,17 +160,6 @@ namespace GuestOS.Drivers.Virtio
             return new SplitVirtqueue(index, num, ring, eventIdx, notifier);
         }
 
-        // vring_need_event (virtio 1.2 §2.7.10, include/uapi/linux/virtio_ring.h): with
-        // EVENT_IDX, the other side asked to be notified once its event index is passed.
-        // We moved our index from `old` to `new_idx`; notify iff event_idx is one of the
-        // entries we just published, i.e. event_idx in [old, new_idx) counted modulo 2^16:
-        //     (u16)(new_idx - event_idx - 1) < (u16)(new_idx - old)
-        // Wrap example: old=65534, new=2, event=65534 -> 3 < 4: notify.
-        public static bool vring_need_event(ushort event_idx, ushort new_idx, ushort old)
-        {
-            return (ushort)(new_idx - event_idx - 1) < (ushort)(new_idx - old);
-        }
-
         // virtqueue_add_split (virtio 1.2 §2.7.13 "Supplying Buffers to The Device").
         public override DriverError virtqueue_add(ulong* addr, uint* len, uint outNum, uint inNum, ulong token)
         {

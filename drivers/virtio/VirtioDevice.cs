@@ -279,8 +279,8 @@ namespace GuestOS.Drivers.Virtio
             ushort num = Vp.vp_modern_get_queue_size(index);
             if (num == 0) return QueueError(index, "queue_size reads 0 (not available)", 0, DriverError.QueueNotAvailable);
             if (Vp.vp_modern_get_queue_enable(index)) return QueueError(index, "already enabled", 1, DriverError.QueueAlreadyEnabled);
-            if (!SplitVirtqueue.IsPowerOf2(num) || num > SplitVirtqueue.VIRTQUEUE_MAX_SIZE)
-                return QueueError(index, "size is not a power of 2 up to 32768", num, DriverError.QueueSizeInvalid);
+            if (!VringCreate.vring_size_valid(num, Features))
+                return QueueError(index, VringCreate.vring_size_rule(Features), num, DriverError.QueueSizeInvalid);
 
             uint want = num;
             if (maxSize != 0 && want > maxSize) want = maxSize;

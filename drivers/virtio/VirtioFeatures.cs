@@ -18,17 +18,22 @@ namespace GuestOS.Drivers.Virtio
         public const ulong VIRTIO_F_NOTIF_CONFIG_DATA = 1UL << 39;
         public const ulong VIRTIO_F_RING_RESET = 1UL << 40;          // per-queue reset (§4.1.4.3 queue_reset)
 
-        // What this transport and its split ring require and can accept, whatever the device
-        // type (Linux: vring_transport_features keeps the same set for a split ring).
+        // What this transport and its rings require and can accept, whatever the device type
+        // (Linux: vring_transport_features keeps the same set).
         //  - VERSION_1 is required: this is a modern-only driver (no legacy register layout).
-        //  - EVENT_IDX is implemented by SplitVirtqueue.
+        //  - RING_PACKED: PackedVirtqueue (§2.8) is used when the device offers it, else the
+        //    split ring; VringCreate picks the layout from the negotiated set.
+        //  - EVENT_IDX is implemented by both rings (split: used_event/avail_event, §2.7.10;
+        //    packed: RING_EVENT_FLAGS_DESC with off_wrap, §2.8.10).
         //  - INDIRECT_DESC and RING_RESET only allow the driver to use those mechanisms; not
         //    using them is always fine (Linux's virtio-rng negotiates both and uses neither).
         //  - ACCESS_PLATFORM: our DMA addresses are physical addresses, which is what a device
         //    behind a platform without IOMMU expects.
-        // Not accepted: RING_PACKED (comes later), NOTIFICATION_DATA (changes the notify format).
+        // Not accepted: IN_ORDER (the device could then return one used descriptor for a batch
+        // of buffers, which neither ring handles), NOTIFICATION_DATA (changes the notify format).
         public const ulong TransportRequired = VIRTIO_F_VERSION_1;
-        public const ulong TransportOptional = VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX | VIRTIO_F_ACCESS_PLATFORM | VIRTIO_F_RING_RESET;
+        public const ulong TransportOptional = VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX | VIRTIO_F_ACCESS_PLATFORM
+                                             | VIRTIO_F_RING_PACKED | VIRTIO_F_RING_RESET;
 
         public static bool Has(ulong features, ulong bit) { return (features & bit) != 0; }
 

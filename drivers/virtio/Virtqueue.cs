@@ -1,8 +1,8 @@
 namespace GuestOS.Drivers.Virtio
 {
     // What a device driver sees of a virtqueue, whatever its layout (Linux: struct virtqueue
-    // and the virtqueue_* API in include/linux/virtio.h). SplitVirtqueue (§2.7) implements it;
-    // a packed ring (§2.8) is a second subclass with the same API.
+    // and the virtqueue_* API in include/linux/virtio.h). SplitVirtqueue (§2.7) and
+    // PackedVirtqueue (§2.8) implement it; VringCreate picks one from the negotiated features.
     //
     // A buffer is identified by a token the driver chooses (Linux passes a void* "data");
     // virtqueue_get_buf hands it back with the number of bytes the device wrote.
@@ -21,6 +21,18 @@ namespace GuestOS.Drivers.Virtio
         public abstract ulong DescAreaPhys { get; }
         public abstract ulong DriverAreaPhys { get; }
         public abstract ulong DeviceAreaPhys { get; }
+
+        // vring_need_event (virtio 1.2 §2.7.10, include/uapi/linux/virtio_ring.h): with
+        // EVENT_IDX, the other side asked to be notified once its event index is passed.
+        // We moved our index from `old` to `new_idx`; notify iff event_idx is one of the
+        // entries we just published, i.e. event_idx in [old, new_idx) counted modulo 2^16:
+        //     (u16)(new_idx - event_idx - 1) < (u16)(new_idx - old)
+        // Wrap example: old=65534, new=2, event=65534 -> 3 < 4: notify. The packed ring uses
+        // it too, once its wrap counters are mapped onto one index line (vring_packed_need_event).
+        public static bool vring_need_event(ushort event_idx, ushort new_idx, ushort old)
+        {
+            return (ushort)(new_idx - event_idx - 1) < (ushort)(new_idx - old);
+        }
 
         // Expose a chain of buffers: outNum device-readable ones, then inNum device-writable
         // ones (§2.7.4: readable before writable). addr/len point to outNum + inNum entries.

@@ -8,7 +8,27 @@ namespace GuestOS.Drivers.Virtio
                                                        VirtqueueNotifier notifier, out DriverError err)
         {
             bool eventIdx = VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
+            if (VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_RING_PACKED))
+                return PackedVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err);
             return SplitVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err);
+        }
+
+        // Which queue sizes a device may offer for the negotiated layout: the split ring's
+        // indices are masked with num - 1, so a power of 2 up to 32768 (§2.7); the packed ring
+        // takes any size from 1 to 32768 (§2.8: "does not have to be a power of 2").
+        public static bool vring_size_valid(uint num, ulong features)
+        {
+            if (VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_RING_PACKED))
+                return num != 0 && num <= PackedVirtqueue.VIRTQUEUE_MAX_SIZE;
+            return SplitVirtqueue.IsPowerOf2(num) && num <= SplitVirtqueue.VIRTQUEUE_MAX_SIZE;
+        }
+
+        // The rule above in words, for the error message.
+        public static string vring_size_rule(ulong features)
+        {
+            if (VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_RING_PACKED))
+                return "packed ring size is not 1..32768";
+            return "split ring size is not a power of 2 up to 32768";
         }
     }
 }

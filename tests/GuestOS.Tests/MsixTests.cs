@@ -89,7 +89,7 @@ namespace GuestOS.Tests
             Assert.Equal(VirtioIrqMode.Polling, rng.IrqMode);
             Assert.Equal(dev.Produced.Take(50000), Read(rng, 50000));
             Assert.Equal(0UL, rng.Interrupts);
-            Assert.Equal(0, dev.Q(0).Ring.Interrupts);             // polling asks for none
+            Assert.Equal(0, dev.Q(0).R.Interrupts);             // polling asks for none
         }
 
         [Fact]

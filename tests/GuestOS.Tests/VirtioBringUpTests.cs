@@ -128,7 +128,9 @@ namespace GuestOS.Tests
             ulong offered = (1UL << 28) | (1UL << 29) | (1UL << 32) | (1UL << 33) | (1UL << 34) | (1UL << 35) | (1UL << 38) | (1UL << 40) | (1UL << 3);
             var (e, _, dev, _) = Boot(new SimVirtioDevice(new SimVirtioOptions { Features = offered }));
             Assert.Equal(DriverError.Ok, e);
-            Assert.Equal((1UL << 28) | (1UL << 29) | (1UL << 32) | (1UL << 33) | (1UL << 40), dev.DriverFeatures);
+            // RING_PACKED is taken (PackedVirtqueue); IN_ORDER, NOTIFICATION_DATA and device bit 3 are not.
+            Assert.Equal((1UL << 28) | (1UL << 29) | (1UL << 32) | (1UL << 33) | (1UL << 34) | (1UL << 40), dev.DriverFeatures);
+            Assert.NotNull(dev.Q(0).Packed);
         }
 
         [Fact]
@@ -189,7 +191,14 @@ namespace GuestOS.Tests
             var dev2 = new SimVirtioDevice();
             dev2.Q(0).MaxSize = dev2.Q(0).Size = 6;
             Assert.Equal(DriverError.QueueSizeInvalid, Boot(dev2).e);
-            Assert.Contains("size is not a power of 2 up to 32768 (6)", LogText);
+            Assert.Contains("split ring size is not a power of 2 up to 32768 (6)", LogText);
+
+            // The same size is fine for a packed ring (§2.8), and is what the device gets.
+            var dev4 = new SimVirtioDevice(new SimVirtioOptions { Features = (1UL << 29) | (1UL << 32) | (1UL << 34), QueueSize = 6 });
+            Assert.Equal(DriverError.Ok, Boot(dev4).e);
+            Assert.Equal(6, dev4.Q(0).Size);
+            Assert.Equal(6u, dev4.Q(0).Packed.Size);
+            Assert.Empty(dev4.SpecViolations);
 
             var dev3 = new SimVirtioDevice(new SimVirtioOptions { NumQueues = 0 });
             Assert.Equal(DriverError.QueueNotAvailable, Boot(dev3).e);

@@ -4,8 +4,8 @@ using GuestOS.Runner;
 namespace GuestOS.Kernel.Tests;
 
 // The whole path on real QEMU: PCI enumeration, the virtio modern transport, DRIVER_OK and
-// 1 MiB of entropy through the split virtqueue, with QEMU's built-in virtio-rng-pci backed
-// by /dev/urandom.
+// 1 MiB of entropy through the split virtqueue (or the packed one with packed=on), with
+// QEMU's built-in virtio-rng-pci backed by /dev/urandom.
 public class VirtioRngTests
 {
     private const int OneMiB = 1 << 20;
@@ -19,6 +19,9 @@ public class VirtioRngTests
         { "x86_64", "pc", 2, ",disable-legacy=on" },
         { "aarch64", "virt", 2, "" },
         { "aarch64", "virt", 3, ",disable-legacy=on" },
+        // VIRTIO_F_RING_PACKED offered (QEMU's default is packed=off): PackedVirtqueue (§2.8).
+        { "x86_64", "q35", 2, ",packed=on" },
+        { "aarch64", "virt", 2, ",disable-legacy=on,packed=on" },
     };
 
     [Theory]
@@ -28,7 +31,19 @@ public class VirtioRngTests
         var run = Boot(arch, machine, gic, $"rng.bytes={OneMiB}", Rng(0, properties));
         Assert.True(run.Passed, run.Report());
         Assert.True(run.Printed("status <- DRIVER_OK (0x0f) iowrite8 common+0x14  spec 3.1.1 step 8 [virtio_device_ready -> vp_modern_set_status]"), run.Report());
+        AssertRingLayout(run, packed: properties.Contains("packed=on"));
         AssertEntropyLooksRandom(run, OneMiB);
+    }
+
+    // The layout negotiated and the one really set up: QEMU's rng queue has 8 entries, so the
+    // split ring puts the available ring at +0x80 and the used ring at +0xc0, while the
+    // packed ring's two event suppression structures follow the descriptor ring at +0x80, +0x84.
+    private static void AssertRingLayout(RunResult run, bool packed)
+    {
+        var features = run.Lines.Single(l => l.Text.Contains(": driver features ")).Text;
+        Assert.True(packed == Regex.IsMatch(features, @" = [A-Z_0-9 ]*\bRING_PACKED\b"), features);
+        string areas = packed ? "driver +0x80 device +0x84" : "driver +0x80 device +0xc0";
+        Assert.True(run.Printed("queue 0: size 8, desc ") && run.Printed(areas), run.Report());
     }
 
     [Theory]

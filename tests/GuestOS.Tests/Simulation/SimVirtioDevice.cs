@@ -66,7 +66,9 @@ namespace GuestOS.Tests.Simulation
             public bool Kicked;
             public long Notifies;
             public long KickTick;
-            public SimVring Ring;
+            public SimRing R;                                   // whichever layout was negotiated
+            public SimVring Ring => R as SimVring;              // split (§2.7)
+            public SimPackedVring Packed => R as SimPackedVring; // packed (§2.8)
         }
 
         // ---- knobs ----
@@ -134,6 +136,8 @@ namespace GuestOS.Tests.Simulation
         public bool DriverOk => (Status & 4) != 0;
         public ulong OfferedFeatures => Opt.Features;
         public bool EventIdx => (DriverFeatures & (1UL << 29)) != 0;
+        public bool RingPacked => (DriverFeatures & (1UL << 34)) != 0;
+        public Func<int, int> Pick;             // packed: which in-flight buffer to complete next (out of order)
         public ulong CommonBase => BarAddress(4) + FindCapOffset(1);
 
         private uint FindCapOffset(byte type)
@@ -291,8 +295,9 @@ namespace GuestOS.Tests.Simulation
             switch (off)
             {
                 case 0x18:
-                    if (value == 0 || value > q.MaxSize || (value & (value - 1)) != 0)
-                        Violation($"queue_size {value} invalid (max {q.MaxSize}, power of 2)");
+                    // §2.7: a split ring's size is a power of 2; §2.8: a packed ring's need not be.
+                    if (value == 0 || value > q.MaxSize || (!RingPacked && (value & (value - 1)) != 0))
+                        Violation($"queue_size {value} invalid (max {q.MaxSize}{(RingPacked ? "" : ", power of 2")})");
                     q.Size = (ushort)value; return;
                 case 0x1A: q.MsixVector = AcceptVector(value, RefuseQueueVector); return;
                 case 0x1C:
@@ -326,13 +331,20 @@ namespace GuestOS.Tests.Simulation
 
         private void EnableQueue(Queue q)
         {
-            if (q.Desc % 16 != 0 || q.Driver % 2 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.7: 16/2/4)");
-            q.Ring = new SimVring(DeviceErrors)
+            if (RingPacked)
             {
-                Desc = q.Desc, Driver = q.Driver, Device = q.Device, Size = q.Size,
-                EventIdx = EventIdx, Fill = FillBuffer, MangleUsed = (h, w) => MangleUsed != null ? MangleUsed(h, w) : (h, w),
-            };
-            if (!q.Ring.Valid()) Violation("ring areas are not in driver DMA memory");
+                if (q.Desc % 16 != 0 || q.Driver % 4 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.8.10.1: 16/4/4)");
+                q.R = new SimPackedVring(DeviceErrors) { Pick = n => Pick != null ? Pick(n) : 0 };
+            }
+            else
+            {
+                if (q.Desc % 16 != 0 || q.Driver % 2 != 0 || q.Device % 4 != 0) Violation("ring areas misaligned (§2.7: 16/2/4)");
+                q.R = new SimVring(DeviceErrors);
+            }
+            q.R.Desc = q.Desc; q.R.Driver = q.Driver; q.R.Device = q.Device; q.R.Size = q.Size;
+            q.R.EventIdx = EventIdx; q.R.Fill = FillBuffer;
+            q.R.MangleUsed = (h, w) => MangleUsed != null ? MangleUsed(h, w) : (h, w);
+            if (!q.R.Valid()) Violation("ring areas are not in driver DMA memory");
         }
 
         private void StatusWrite(byte v)
@@ -373,7 +385,7 @@ namespace GuestOS.Tests.Simulation
             ConfigMsixVector = 0xFFFF;
             foreach (var q in Queues)
             {
-                q.Size = q.MaxSize; q.Enable = 0; q.Desc = q.Driver = q.Device = 0; q.Ring = null;
+                q.Size = q.MaxSize; q.Enable = 0; q.Desc = q.Driver = q.Device = 0; q.R = null;
                 q.Kicked = false; q.MsixVector = 0xFFFF;
             }
         }
@@ -409,16 +421,18 @@ namespace GuestOS.Tests.Simulation
             if (!DriverOk || (Status & 0x40) != 0 || NeverComplete) return;
             foreach (var q in Queues)
             {
-                if (q.Enable != 1 || q.Ring == null || !q.Kicked) continue;
+                // A packed device that asked for no kicks (DISABLE) polls its ring instead.
+                bool polling = q.Packed != null && q.Packed.DeviceEventFlags == SimPackedVring.FLAG_DISABLE;
+                if (q.Enable != 1 || q.R == null || (!q.Kicked && !polling)) continue;
                 if (Ticks - q.KickTick < CompletionDelayTicks) continue;
                 int budget = MaxPerTick;
-                if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.Ring.Completions));
-                long before = q.Ring.Interrupts;
-                int n = budget > 0 ? q.Ring.Process(budget) : 0;
+                if (NeedsResetAfter >= 0) budget = (int)Math.Min(budget, Math.Max(0, NeedsResetAfter - q.R.Completions));
+                long before = q.R.Interrupts;
+                int n = budget > 0 ? q.R.Process(budget) : 0;
                 if (n < 0) { NeedsReset(); continue; }                   // ring error: DEVICE_NEEDS_RESET
-                if (q.Ring.Interrupts != before) { Isr |= 1; Msix?.Notify(q.MsixVector); }
-                if (NeedsResetAfter >= 0 && q.Ring.Completions >= NeedsResetAfter) { if (!NeedsResetEveryTime) NeedsResetAfter = -1; NeedsReset(); }
-                if (n < budget || q.Ring.AvailIdx == q.Ring.LastAvail) q.Kicked = false;
+                if (q.R.Interrupts != before) { Isr |= 1; Msix?.Notify(q.MsixVector); }
+                if (NeedsResetAfter >= 0 && q.R.Completions >= NeedsResetAfter) { if (!NeedsResetEveryTime) NeedsResetAfter = -1; NeedsReset(); }
+                if (n < budget || !q.R.HasWork) q.Kicked = false;
             }
         }
     }

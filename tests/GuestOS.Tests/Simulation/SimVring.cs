@@ -4,45 +4,22 @@ using GuestOS.Hal.Hosted;
 
 namespace GuestOS.Tests.Simulation
 {
-    // The device side of one split virtqueue (virtio 1.2 §2.7), reading the driver's rings in
-    // (hosted) DMA memory exactly as a device would: avail->idx, then the ring slot, then the
-    // descriptor chain; writing the buffers, the used element, then used->idx. Every guest
-    // address is checked against the live DMA allocations first, so a buggy driver shows up as
-    // an entry in Errors rather than as a crash of the test process.
-    public sealed unsafe class SimVring
+    // The device side of one split virtqueue (virtio 1.2 §2.7): avail->idx, then the ring
+    // slot, then the descriptor chain; writing the buffers, the used element, then used->idx.
+    public sealed unsafe class SimVring : SimRing
     {
-        public ulong Desc, Driver, Device;
-        public uint Size;
-        public bool EventIdx;
         public ushort LastAvail;       // next avail entry the device will take
         public ushort UsedIdx;         // device's used->idx
-        public long Completions;
-        public long Interrupts;        // used-buffer notifications the device decided to send
-        public long MaxChain;
-        public readonly List<string> Errors;
 
-        // Fills a device-writable buffer; returns the bytes written (<= len).
-        public Func<IntPtr, uint, uint> Fill;
-        // Last word on the used element: (head, written) -> (id, len) as reported.
-        public Func<uint, uint, (uint id, uint len)> MangleUsed;
+        public SimVring(List<string> errors) : base(errors) { }
 
-        public SimVring(List<string> errors) { Errors = errors; }
-
-        private T* Ptr<T>(ulong addr, ulong len) where T : unmanaged
-        {
-            if (!DmaPool.Contains(addr, len))
-            {
-                Errors.Add($"device DMA outside driver memory: 0x{addr:x} len {len}");
-                return null;
-            }
-            return (T*)addr;
-        }
-
-        public bool Valid()
+        public override bool Valid()
         {
             return Ptr<byte>(Desc, 16UL * Size) != null && Ptr<byte>(Driver, 6 + 2UL * Size) != null
                 && Ptr<byte>(Device, 6 + 8UL * Size) != null;
         }
+
+        public override bool HasWork => AvailIdx != LastAvail;
 
         public ushort AvailFlags => *(ushort*)Driver;
         public ushort AvailIdx => *(ushort*)(Driver + 2);
@@ -71,9 +48,8 @@ namespace GuestOS.Tests.Simulation
             *(ushort*)(Device + 2) = UsedIdx;
         }
 
-        // Take every available chain, fill it, return it in the used ring. Returns the number
-        // completed (limited by max), or -1 on a ring error.
-        public int Process(int max = int.MaxValue)
+        // Take every available chain, fill it, return it in the used ring.
+        public override int Process(int max = int.MaxValue)
         {
             if (!Valid()) return -1;
             int done = 0;
