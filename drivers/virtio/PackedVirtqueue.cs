@@ -291,12 +291,12 @@ namespace GuestOS.Drivers.Virtio
             VringPackedDesc* d = _desc + lastUsed;
             uint id = d->id;        // read each field once: the device could change it under us
             uint l = d->len;
-            if (id >= Num) { error = BadRing(DriverError.UsedIdOutOfRange, id); return false; }
-            if (!_outstanding[id]) { error = BadRing(DriverError.UsedIdNotOutstanding, id); return false; }
+            if (id >= Num) { error = BadRing(DriverError.UsedIdOutOfRange, id, " (packed)"); return false; }
+            if (!_outstanding[id]) { error = BadRing(DriverError.UsedIdNotOutstanding, id, " (packed)"); return false; }
             if (l > _writableLen[id])
             {
                 detach_buf_packed(id);
-                error = BadRing(DriverError.UsedLenTooLarge, l);
+                error = BadRing(DriverError.UsedLenTooLarge, l, " (packed)");
                 return false;
             }
 
@@ -333,24 +333,6 @@ namespace GuestOS.Drivers.Virtio
             _token[id] = 0;
             _chainLen[id] = 0;
             _writableLen[id] = 0;
-        }
-
-        // BAD_RING: report once, and refuse all further work on this queue.
-        private DriverError BadRing(DriverError why, ulong value)
-        {
-            Broken = true;
-            BrokenReason = why;
-            Log.Write("virtqueue ");
-            Log.Dec(Index);
-            Log.Write(" (packed): device error: ");
-            Log.Write(DriverErrors.Name(why));
-            Log.Write(" (");
-            Log.Dec(value);
-            Log.Write(", queue size ");
-            Log.Dec(Num);
-            Log.Write("); queue marked broken [BAD_RING]");
-            Log.Line();
-            return why;
         }
 
         // virtqueue_disable_cb_packed (§2.8.10): DISABLE is honoured with or without EVENT_IDX,

@@ -258,7 +258,7 @@ namespace GuestOS.Drivers.Virtio
             // The used ring has num slots: the device can never be more than num ahead.
             if ((ushort)(usedIdx - _lastUsedIdx) > Num)
             {
-                error = BadRing(DriverError.UsedIdxInvalid, usedIdx);
+                error = BadRing(DriverError.UsedIdxInvalid, usedIdx, "");
                 return false;
             }
 
@@ -270,12 +270,12 @@ namespace GuestOS.Drivers.Virtio
             VringUsedElem* e = _usedRing + (_lastUsedIdx & (Num - 1));
             uint id = e->id;     // read each field once: the device could change it under us
             uint l = e->len;
-            if (id >= Num) { error = BadRing(DriverError.UsedIdOutOfRange, id); return false; }
-            if (!_outstanding[id]) { error = BadRing(DriverError.UsedIdNotOutstanding, id); return false; }
+            if (id >= Num) { error = BadRing(DriverError.UsedIdOutOfRange, id, ""); return false; }
+            if (!_outstanding[id]) { error = BadRing(DriverError.UsedIdNotOutstanding, id, ""); return false; }
             if (l > _writableLen[id])
             {
                 detach_buf_split(id);
-                error = BadRing(DriverError.UsedLenTooLarge, l);
+                error = BadRing(DriverError.UsedLenTooLarge, l, "");
                 return false;
             }
 
@@ -313,24 +313,6 @@ namespace GuestOS.Drivers.Virtio
             _token[head] = 0;
             _chainLen[head] = 0;
             _writableLen[head] = 0;
-        }
-
-        // BAD_RING: report once, and refuse all further work on this queue.
-        private DriverError BadRing(DriverError why, ulong value)
-        {
-            Broken = true;
-            BrokenReason = why;
-            Log.Write("virtqueue ");
-            Log.Dec(Index);
-            Log.Write(": device error: ");
-            Log.Write(DriverErrors.Name(why));
-            Log.Write(" (");
-            Log.Dec(value);
-            Log.Write(", queue size ");
-            Log.Dec(Num);
-            Log.Write("); queue marked broken [BAD_RING]");
-            Log.Line();
-            return why;
         }
 
         // virtqueue_disable_cb_split: ask the device not to interrupt (§2.7.7). Only a hint.

@@ -1,3 +1,5 @@
+using GuestOS.Hal;
+
 namespace GuestOS.Drivers.Virtio
 {
     // What a device driver sees of a virtqueue, whatever its layout (Linux: struct virtqueue
@@ -78,6 +80,26 @@ namespace GuestOS.Drivers.Virtio
 
         // Free the ring memory. Only after the device was reset (it no longer touches it).
         public abstract void vring_del_virtqueue();
+
+        // BAD_RING: the device broke the ring's rules. Report once, and refuse all further work
+        // on this queue. layout: "" or " (packed)", for the message.
+        protected DriverError BadRing(DriverError why, ulong value, string layout)
+        {
+            Broken = true;
+            BrokenReason = why;
+            Log.Write("virtqueue ");
+            Log.Dec(Index);
+            Log.Write(layout);
+            Log.Write(": device error: ");
+            Log.Write(DriverErrors.Name(why));
+            Log.Write(" (");
+            Log.Dec(value);
+            Log.Write(", queue size ");
+            Log.Dec(Num);
+            Log.Write("); queue marked broken [BAD_RING]");
+            Log.Line();
+            return why;
+        }
     }
 
     // How a queue tells its device that there is work (Linux: the vq->notify callback,
