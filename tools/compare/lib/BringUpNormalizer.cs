@@ -23,7 +23,10 @@ public sealed class BringUpNormalizer
     private sealed class MsixEntry { public long Address; public long Data; public bool Masked = true; }
 
     /// <summary>MSI-X messages the device sent after DRIVER_OK (every one, not just the first).</summary>
-    public int MsixMessages { get; private set; }
+    public int MsixMessages => MsixMessageSteps.Count;
+
+    /// <summary>Each of those messages, as a step (only the first is part of <see cref="Steps"/>).</summary>
+    public List<BringUpStep> MsixMessageSteps { get; } = [];
 
     /// <summary>When the device first saw its common configuration touched, and DRIVER_OK (host wall clock).</summary>
     public double? FirstAccessAt { get; private set; }
@@ -175,10 +178,12 @@ public sealed class BringUpNormalizer
         foreach (var (index, entry) in msixTable)
         {
             if (entry.Address != address || entry.Data != data || entry.Masked) continue;
-            if (driverOk) MsixMessages++;
-            if (!driverOk || firstInterrupt) return;
+            if (!driverOk) return;
             string purpose = queueVectors.Any(q => q.Value == index) ? "queue" : index == configVector ? "config" : "unassigned";
-            Emit(at, $"interrupt: MSI-X message for vector {index} ({purpose})", $"write 0x{data:x} to 0x{address:x}");
+            var step = new BringUpStep(at, StepPhase.FirstRequest, $"interrupt: MSI-X message for vector {index} ({purpose})", $"write 0x{data:x} to 0x{address:x}");
+            MsixMessageSteps.Add(step);
+            if (firstInterrupt) return;
+            steps.Add(step);
             firstInterrupt = true;
             return;
         }

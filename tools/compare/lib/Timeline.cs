@@ -65,13 +65,13 @@ public static class Timeline
         foreach (var e in run.Events) AddQemu(all, e);
         foreach (var line in run.Backend) AddBackend(all, line);
         // The device's MSI-X messages, recognised against the table the guest programmed.
-        foreach (var step in run.Steps.Where(s => s.Key.StartsWith("interrupt:", StringComparison.Ordinal)))
+        foreach (var step in run.Analysis.MsixMessageSteps)
             all.Add(new(step.At, Layer.Qemu, TimelineKind.Interrupt, step.Key + " " + step.Detail, InterruptPath + " -> msix_notify -> msi_send_message"));
         all.Sort((a, b) => a.At.CompareTo(b.At));
 
         // Without MSI-X (a guest that polls), virtio_pci_notify raises the device's INTx line:
         // keep the first PCI INTx assertion after the backend's first call.
-        var firstCall = all.FirstOrDefault(e => e.Kind == TimelineKind.Call);
+        var firstCall = all.FirstOrDefault(e => e.Kind == TimelineKind.Call && e.Layer == Layer.Backend);
         if (firstCall is not null && !all.Any(e => e.Kind == TimelineKind.Interrupt && e.At >= firstCall.At))
         {
             var intx = run.Events.FirstOrDefault(e => e.At >= firstCall.At && IsPciIntxAssert(e));
@@ -84,10 +84,15 @@ public static class Timeline
             }
         }
 
-        // One request: stop at the first interrupt after the first call (or after the first completion).
-        var end = all.FirstOrDefault(e => e.Kind == TimelineKind.Interrupt && firstCall is not null && e.At >= firstCall.At)
-                  ?? all.FirstOrDefault(e => e.Kind == TimelineKind.Completion);
-        return end is null ? all : all.Where(e => e.At <= end.At).ToList();
+        // One request, followed through: the backend's first kick (or, if QEMU serves the queue,
+        // QEMU's), the completion after it, the call after that, the interrupt after that.
+        // The timeline ends there; a guest that polls may never ask for the call: then it is
+        // returned whole.
+        int kick = all.FindIndex(e => e.Kind == TimelineKind.Kick && e.Layer != Layer.Guest);
+        int done = kick < 0 ? -1 : all.FindIndex(kick, e => e.Kind == TimelineKind.Completion);
+        int call = done < 0 ? -1 : all.FindIndex(done, e => e.Kind == TimelineKind.Call);
+        int end = call < 0 ? -1 : all.FindIndex(call, e => e.Kind == TimelineKind.Interrupt);
+        return end < 0 ? all : all.Take(end + 1).ToList();
     }
 
     private static void AddGuest(List<TimelineEntry> all, TimedLine line)
@@ -96,7 +101,10 @@ public static class Timeline
               || line.Text.Contains("virtio_rng", StringComparison.Ordinal) || line.Text.StartsWith("entropy:", StringComparison.Ordinal)))
             return;
         var linux = Regex.Match(line.Text, @"\[([^\]]+)\]\s*$");     // GuestOS's narration names the Linux function
-        all.Add(new(line.At, Layer.Guest, TimelineKind.GuestStep, Regex.Replace(line.Text, @"\s*\[[^\]]+\]\s*$", ""),
+        // GuestOS narrates its first kick ("request: ... notify"): that is the guest side of the kick.
+        var kind = line.Text.Contains("request:", StringComparison.Ordinal) && line.Text.Contains("notify", StringComparison.Ordinal)
+            ? TimelineKind.Kick : TimelineKind.GuestStep;
+        all.Add(new(line.At, Layer.Guest, kind, Regex.Replace(line.Text, @"\s*\[[^\]]+\]\s*$", ""),
                     linux.Success ? "Linux: " + linux.Groups[1].Value : ""));
     }
 

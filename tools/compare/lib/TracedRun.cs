@@ -54,11 +54,27 @@ public static class TracedRun
 
         try
         {
+            // Each console line is stamped with the wall clock when it arrives, the clock QEMU's
+            // trace and the backend's log use. (The runner's own stamps count from QEMU's launch,
+            // whose wall-clock time is only known to within the runner's start-up: milliseconds.)
+            var console = new List<TimedLine>();
+            double launched = double.MaxValue;
+            options = options with
+            {
+                OnConsoleLine = line =>
+                {
+                    double now = TimedLine.Now();
+                    lock (console)
+                    {
+                        console.Add(new TimedLine(now, line.Text));
+                        launched = Math.Min(launched, now - line.At.TotalSeconds);
+                    }
+                },
+            };
             double started = TimedLine.Now();
             var run = await QemuRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             if (backend is not null) await backend.DisposeAsync().ConfigureAwait(false);
-            // Console lines carry the time from QEMU's launch; the launch was at `started`.
-            var console = run.Lines.Select(l => new TimedLine(started + l.At.TotalSeconds, l.Text)).ToList();
+            if (launched != double.MaxValue) started = launched;
             var events = File.Exists(traceFile) ? QemuTraceEvent.ParseAll(File.ReadLines(traceFile)) : [];
             var backendLog = backend?.Log.Select(TimedLine.ParseStamped).OfType<TimedLine>().ToList() ?? [];
             // Kept beside the trace for the reader: the console and the backend's log.
