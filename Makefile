@@ -152,3 +152,54 @@ bench: kernels $(BACKEND)
 
 clean:
 	rm -rf build
+
+# --- Linux beside GuestOS: make compare, make trace (tools/compare) ----------------------
+# `make linux` fetches Debian 12's Linux 6.1 cloud kernel and busybox-static for ARCH with
+# apt-get download, using a private package index under build/linux/<arch>/apt (so the host's
+# dpkg architectures and apt state are left alone, and arm64 works on an amd64 host), and
+# unpacks them with dpkg-deb -x. Cached: delete build/linux to fetch again.
+DEB_ARCH_x86_64  := amd64
+DEB_ARCH_aarch64 := arm64
+DEB_ARCH   := $(DEB_ARCH_$(ARCH))
+LINUX_DIR  := build/linux/$(ARCH)
+LINUX_APT  := $(CURDIR)/$(LINUX_DIR)/apt
+LINUX_APT_OPTS := -o Dir::State::Lists=$(LINUX_APT)/lists -o Dir::Cache=$(LINUX_APT)/cache \
+                  -o APT::Architecture=$(DEB_ARCH) -o APT::Architectures::=$(DEB_ARCH) \
+                  -o Debug::NoLocking=1 -o APT::Sandbox::User=root
+COMPARE    := build/tools/compare/guestos-compare.dll
+COMPARE_SRC := $(shell find tools/compare tools/runner/lib -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+# make trace defaults to the vhost-user backend (its log is one of the three layers).
+TRACE_RNG  := $(if $(filter command line environment,$(origin RNG)),$(RNG),vhost-user)
+
+.PHONY: linux linux-kernels compare trace
+linux: $(LINUX_DIR)/.unpacked
+$(LINUX_DIR)/.unpacked: | $(BUILD)/.deps
+	rm -rf $(LINUX_DIR)/root $(LINUX_DIR)/busybox $(LINUX_DIR)/debs
+	mkdir -p $(LINUX_APT)/lists/partial $(LINUX_APT)/cache/archives/partial $(LINUX_DIR)/debs
+	apt-get $(LINUX_APT_OPTS) -qq update
+	cd $(LINUX_DIR)/debs && \
+	  pkg=$$(apt-cache $(LINUX_APT_OPTS) depends linux-image-cloud-$(DEB_ARCH) | sed -n 's/.*Depends: \(linux-image-6\.1[^ ]*\)/\1/p' | head -1) && \
+	  test -n "$$pkg" || { echo "no linux-image-6.1 for $(DEB_ARCH) in the package index"; exit 1; }; \
+	  apt-get $(LINUX_APT_OPTS) -q download $$pkg busybox-static
+	dpkg-deb -x $(LINUX_DIR)/debs/linux-image-*.deb $(LINUX_DIR)/root
+	dpkg-deb -x $(LINUX_DIR)/debs/busybox-static_*.deb $(LINUX_DIR)/busybox
+	@touch $@
+
+# Both architectures' Linux (tests/Compare.Tests boots each).
+linux-kernels:
+	$(MAKE) ARCH=x86_64 linux
+	$(MAKE) ARCH=aarch64 linux
+
+$(COMPARE): $(COMPARE_SRC) | $(BUILD)/.deps
+	dotnet build tools/compare/GuestOS.Compare.Cli.csproj -c Release -o $(@D) -v quiet -nologo
+
+# Linux and GuestOS on the same QEMU command line and device: bring-up side by side, rules, metrics.
+compare: $(KERNEL) $(COMPARE) linux $(RNG_DEPS_$(RNG))
+	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND)
+
+# One device start and one request across guest, QEMU and backend (GUEST=linux for Linux's side).
+GUEST ?= guestos
+trace: $(KERNEL) $(COMPARE) $(BACKEND) $(if $(filter linux,$(GUEST)),linux)
+	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND)
+
+test: linux-kernels

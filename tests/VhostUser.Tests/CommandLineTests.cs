@@ -111,6 +111,45 @@ public class CommandLineTests
         }
     }
 
+    // make trace merges this log with QEMU's trace by wall-clock time: every line must carry it,
+    // and each fill its byte count.
+    [Fact]
+    public void LogTimestamps_StampEveryLineWithWallClockTime_AndFillsCarryTheirBytes()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "vut-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            double before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+            string stderr;
+            using (var p = new BackendProcess("-s", Path.Combine(dir, "rng.sock"), "-vv", "--log-timestamps"))
+            {
+                using var guest = new TestGuest(Path.Combine(dir, "rng.sock0"));
+                guest.Start();
+                Assert.Equal(32u, guest.PostAndWait(TestGuest.BufferArea, 32).Len);
+                Assert.Equal(0, Libc.kill(p.Process.Id, Libc.SIGTERM));
+                Assert.Equal(0, p.WaitForExit());
+                stderr = p.Stderr;
+            }
+            double after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.NotEmpty(lines);
+            foreach (var line in lines)
+            {
+                var m = System.Text.RegularExpressions.Regex.Match(line, @"^(\d+\.\d{6}) \S");
+                Assert.True(m.Success, $"no timestamp on: {line}");
+                double at = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.InRange(at, before - 1, after + 1);
+            }
+            Assert.Contains(lines, l => l.Contains("vring 0: 1 buffer(s) filled (32 bytes)"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void AStaleSocketFile_IsReplaced_ButALiveOneIsNot()
     {

@@ -20,7 +20,7 @@ public sealed class RngBackend : IDisposable
 
     public RngBackend(Options options, TextWriter logWriter)
     {
-        Log = new Log(logWriter, options.Verbosity);
+        Log = new Log(logWriter, options.Verbosity, options.LogTimestamps);
         Loop = new EventLoop(Log);
         try
         {

@@ -374,7 +374,7 @@ public sealed unsafe class VhostUserSession : IDisposable
             return;
         }
         if (result.Completed > 0 && _log.RingEnabled)
-            _log.Ring(_name, $"vring {ring.Index}: {result.Completed} buffer(s) filled, used->idx={ring.Ring!.NextUsed}");
+            _log.Ring(_name, $"vring {ring.Index}: {result.Completed} buffer(s) filled ({result.Bytes} bytes), used->idx={ring.Ring!.NextUsed}");
         if (result.Notify && ring.CallFd >= 0)
         {
             int errno = EventFd.Signal(ring.CallFd);

@@ -1,6 +1,6 @@
 // The command line. Compatible with rust-vmm's vhost-device-rng (-s/-c/-p/-m/-f, the socket
 // index always appended to the path), plus the vhost-user document's backend conventions
-// (--fd, --print-capabilities) and what this backend adds (--connect, -v, --allow-unsealed-memory).
+// (--fd, --print-capabilities) and what this backend adds (--connect, -v, --log-timestamps, --allow-unsealed-memory).
 
 using System;
 using System.Collections.Generic;
@@ -29,6 +29,7 @@ public sealed class Options
     public bool PrintCapabilities { get; private set; }
     public bool Help { get; private set; }
     public int Verbosity { get; private set; }
+    public bool LogTimestamps { get; private set; }
 
     /// <summary>The socket paths: the -s path with 0..count-1 appended, as vhost-device-rng does.</summary>
     public IReadOnlyList<string> SocketPaths
@@ -65,6 +66,8 @@ public sealed class Options
                                    then crash the backend
           -v, --verbose            -v logs every vhost-user message with its fields, -vv also
                                    ring activity
+              --log-timestamps     start every log line with the wall-clock time (seconds.us
+                                   since the epoch, as QEMU's -msg timestamp=on trace lines)
               --print-capabilities print the backend's capabilities as JSON and exit
           -h, --help               this text
         """;
@@ -100,6 +103,7 @@ public sealed class Options
                 case "--print-capabilities": o.PrintCapabilities = true; break;
                 case "-h": case "--help": o.Help = true; break;
                 case "-v": case "--verbose": o.Verbosity++; break;
+                case "--log-timestamps": o.LogTimestamps = true; break;
                 case "-vv": o.Verbosity += 2; break;
                 case "-vvv": o.Verbosity += 3; break;
                 default: throw new OptionsException($"unknown option '{arg}'");

@@ -37,7 +37,7 @@ public sealed unsafe class RngDevice
     }
 
     /// <summary>The outcome of one pass over a ring.</summary>
-    public readonly record struct ServeResult(int Completed, bool Notify, long RetryAtNs)
+    public readonly record struct ServeResult(int Completed, bool Notify, long RetryAtNs, ulong Bytes = 0)
     {
         /// <summary>No retry needed: the ring is empty and a kick will wake us.</summary>
         public const long NoRetry = long.MaxValue;
@@ -51,6 +51,7 @@ public sealed unsafe class RngDevice
     public ServeResult Serve(SplitRing ring, GuestMemory memory, DescriptorChain chain)
     {
         int completed = 0, unpublished = 0;
+        ulong bytes = 0;
         bool notify = false;
         long retryAt = ServeResult.NoRetry;
         try
@@ -84,6 +85,7 @@ public sealed unsafe class RngDevice
                     _bucket?.Consume(written);
                     ring.AddUsed(head, written);
                     completed++;
+                    bytes += written;
                     unpublished++;
                 }
                 if (unpublished > 0)
@@ -100,7 +102,7 @@ public sealed unsafe class RngDevice
             if (unpublished > 0) ring.PublishUsed();
             throw;
         }
-        return new ServeResult(completed, notify, retryAt);
+        return new ServeResult(completed, notify, retryAt, bytes);
     }
 
     /// <summary>Writes entropy into the collected segments, in chain order, at most <paramref name="limit"/>

@@ -1,0 +1,118 @@
+using System.Globalization;
+using GuestOS.Compare;
+using GuestOS.Runner;
+
+// guestos-compare: `make compare` and `make trace`. See tools/compare/README.md.
+try
+{
+    var a = new Args(args);
+    return a.Command switch
+    {
+        "compare" => await CompareAsync(a),
+        "trace" => await TraceAsync(a),
+        _ => throw new ArgumentException(Args.Usage),
+    };
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or RunOptionsException)
+{
+    Console.Error.WriteLine($"guestos-compare: {e.Message}");
+    return 2;
+}
+
+static async Task<int> CompareAsync(Args a)
+{
+    var linux = new LinuxGuest(a.Linux, a.Arch);
+    string outDir = a.Out;
+    Console.WriteLine($"compare: {a.Arch.Name()}, RNG={a.RngText}, {a.Bytes} bytes each; traces in {outDir}/");
+    var l = await TracedRun.RunAsync("Linux 6.1", linux.Options(a.Bytes), a.Rng, Path.Combine(outDir, "linux.trace"), a.Backend);
+    var g = await TracedRun.RunAsync("GuestOS", GuestOsOptions(a, $"rng.bytes={a.Bytes}"), a.Rng, Path.Combine(outDir, "guestos.trace"), a.Backend);
+
+    bool ok = true;
+    if (!l.Run.Printed(LinuxGuest.DoneMarker)) { ok = false; Console.WriteLine($"Linux did not finish:\n{l.Run.Report()}"); }
+    if (!g.Run.Passed) { ok = false; Console.WriteLine($"GuestOS failed:\n{g.Run.Report()}"); }
+
+    var rows = SideBySide.Align(l.Steps, g.Steps);
+    Console.WriteLine();
+    Console.Write(SideBySide.Render(rows, l.Name, g.Name));
+    Console.WriteLine($"     {rows.Count(r => r.Same)} same, {rows.Count(r => !r.Same)} different");
+    foreach (var run in new[] { l, g })
+    {
+        var violations = BringUpRules.Check(run.Steps);
+        Console.WriteLine(violations.Count == 0
+            ? $"rules ({run.Name}): all hold - {BringUpRules.StatusOrder}; {BringUpRules.FeaturesBeforeFeaturesOk}; {BringUpRules.FeaturesOkReadBack}; {BringUpRules.QueueEnabledBeforeDriverOk}"
+            : $"rules ({run.Name}): BROKEN\n  " + string.Join("\n  ", violations));
+        ok &= violations.Count == 0;
+    }
+    Console.WriteLine();
+    Console.Write(Metrics.Render([(l.Name, Metrics.From(l)), (g.Name, Metrics.From(g))]));
+    return ok ? 0 : 1;
+}
+
+static async Task<int> TraceAsync(Args a)
+{
+    RunOptions options = a.Guest == "linux"
+        ? new LinuxGuest(a.Linux, a.Arch).Options(a.Bytes)
+        : GuestOsOptions(a, $"rng.bytes={a.Bytes}");
+    var run = await TracedRun.RunAsync(a.Guest == "linux" ? "Linux 6.1" : "GuestOS", options, a.Rng, Path.Combine(a.Out, $"{a.Guest}.trace"), a.Backend);
+    var entries = Timeline.Build(run);
+    Console.WriteLine($"trace: {run.Name} on {a.Arch.Name()}, RNG={a.RngText}: one device start and one request; ms from QEMU's start");
+    Console.WriteLine($"       guest = console narration, qemu = {Path.Combine(a.Out, a.Guest + ".trace")}, backend = vhost-user-rng -vv --log-timestamps");
+    Console.Write(Timeline.Render(entries, run.QemuStartedAt));
+    return 0;
+}
+
+static RunOptions GuestOsOptions(Args a, string append) => new()
+{
+    KernelPath = a.Kernel,
+    Arch = a.Arch,
+    Append = append,
+    Timeout = TimeSpan.FromSeconds(120),
+};
+
+sealed class Args
+{
+    public const string Usage = """
+        usage: guestos-compare compare --arch ARCH [--rng builtin|vhost-user] --kernel KERNEL.elf --linux DIR [--backend BIN] [--bytes N] [--out DIR]
+               guestos-compare trace   --arch ARCH [--rng vhost-user|builtin] [--guest guestos|linux] --kernel KERNEL.elf [--linux DIR] [--backend BIN] [--bytes N] [--out DIR]
+        """;
+
+    public string Command { get; }
+    public TargetArch Arch { get; }
+    public RngKind Rng { get; }
+    public string RngText { get; }
+    public string Kernel { get; } = "";
+    public string Linux { get; } = "";
+    public string? Backend { get; }
+    public int Bytes { get; }
+    public string Out { get; }
+    public string Guest { get; } = "guestos";
+
+    public Args(string[] args)
+    {
+        if (args.Length == 0) throw new ArgumentException(Usage);
+        Command = args[0];
+        var values = new Dictionary<string, string>();
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"'{args[i]}' needs a value\n{Usage}");
+            values[args[i][2..]] = args[++i];
+        }
+        string Get(string key, string fallback) => values.Remove(key, out var v) ? v : fallback;
+        Arch = TargetArchNames.Parse(Get("arch", "x86_64"));
+        RngText = Get("rng", Command == "trace" ? "vhost-user" : "builtin");
+        Rng = TracedRun.ParseRng(RngText);
+        Kernel = Get("kernel", $"build/{Arch.Name()}/kernel.elf");
+        Linux = Get("linux", $"build/linux/{Arch.Name()}");
+        Backend = Get("backend", "build/vhost-user-rng/vhost-user-rng");
+        string bytes = Get("bytes", Command == "trace" ? "64" : "65536");
+        Bytes = int.TryParse(bytes, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 64 && n % 64 == 0
+            ? n : throw new ArgumentException($"--bytes '{bytes}' must be a multiple of 64, at least 64");
+        Out = Get("out", $"build/compare/{Arch.Name()}");
+        Guest = Get("guest", "guestos");
+        if (Guest is not ("guestos" or "linux")) throw new ArgumentException($"--guest must be guestos or linux, not '{Guest}'");
+        if (values.Count > 0) throw new ArgumentException($"unknown option --{values.Keys.First()}\n{Usage}");
+        if (!File.Exists(Kernel) && (Command == "compare" || Guest == "guestos"))
+            throw new FileNotFoundException($"{Kernel} is missing: build it with `make kernel ARCH={Arch.Name()}`");
+    }
+}
