@@ -143,7 +143,7 @@ $(BUILD)/baseline.elf: tools/bench/baseline/$(ARCH).S linker.ld | $(BUILD)/.deps
 	ld.lld -static -nostdlib -z max-page-size=4096 --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -o $@ $(BUILD)/baseline.o
 
 BENCH_RUNS ?= 3
-bench: kernels $(BACKEND)
+bench: kernels $(BACKEND) linux-kernels
 	$(MAKE) ARCH=x86_64 build/x86_64/baseline.elf
 	$(MAKE) ARCH=aarch64 build/aarch64/baseline.elf
 	dotnet run -c Release --project tools/bench -- guest-rng $(BENCH_RUNS)
@@ -195,11 +195,11 @@ $(COMPARE): $(COMPARE_SRC) | $(BUILD)/.deps
 
 # Linux and GuestOS on the same QEMU command line and device: bring-up side by side, rules, metrics.
 compare: $(KERNEL) $(COMPARE) linux $(RNG_DEPS_$(RNG))
-	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND)
+	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
 
 # One device start and one request across guest, QEMU and backend (GUEST=linux for Linux's side).
 GUEST ?= guestos
 trace: $(KERNEL) $(COMPARE) $(BACKEND) $(if $(filter linux,$(GUEST)),linux)
-	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND)
+	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
 
 test: linux-kernels
