@@ -186,8 +186,8 @@ namespace GuestOS.Drivers.Rng
             get { return (long)BufferCount - (long)(Requests - Completions) - _readyCount - (_curLeft != 0 ? 1 : 0); }
         }
 
-        // Which ring layout the queue uses (only the narration cares).
-        private bool RingPacked { get { return VirtioFeatures.Has(Vdev.Features, VirtioFeatures.VIRTIO_F_RING_PACKED); } }
+        // Which ring layout the queue uses (§2.7 split or §2.8 packed).
+        public bool RingPacked { get { return VirtioFeatures.Has(Vdev.Features, VirtioFeatures.VIRTIO_F_RING_PACKED); } }
 
         // Read exactly len bytes into dst (Linux: virtio_read with wait=true). Returns len, or
         // a negative DriverError: -(long)DriverError.Timeout, -(long)DriverError.ZeroLengthFill,

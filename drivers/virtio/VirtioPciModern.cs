@@ -15,7 +15,7 @@ namespace GuestOS.Drivers.Virtio
 
         // Mapped addresses of the structures (0 = absent).
         public ulong Common;            // struct virtio_pci_common_cfg
-        public ulong Isr;               // u8 ISR status
+        public ulong Isr;               // u8 ISR status: mapped because §4.1.4 requires it; with MSI-X the driver never reads it
         public ulong Device;            // device-specific configuration (optional)
         public ulong DeviceLen;
         public ulong NotifyBase;        // start of the notification structure
@@ -281,12 +281,6 @@ namespace GuestOS.Drivers.Virtio
             Io.iowrite16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_SELECT, index);
             Io.iowrite16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_MSIX, vector);
             return Io.ioread16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_MSIX);
-        }
-
-        // ISR status (§4.1.4.5): reading it also clears it (vp_interrupt -> ioread8(isr)).
-        public byte vp_modern_read_isr()
-        {
-            return Io.ioread8(Isr);
         }
 
         // ---- messages ------------------------------------------------------------------

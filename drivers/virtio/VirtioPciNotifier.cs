@@ -8,13 +8,11 @@ namespace GuestOS.Drivers.Virtio
     public sealed class VirtioPciNotifier : VirtqueueNotifier
     {
         public ulong Addr;   // from vp_modern_map_vq_notify
-        public ulong Count;  // notifications sent
 
         public override bool Notify(ushort queueIndex)
         {
             if (Addr == 0) return false;
             Io.iowrite16(Addr, queueIndex);
-            Count++;
             return true;
         }
     }

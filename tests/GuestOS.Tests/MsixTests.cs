@@ -12,20 +12,9 @@ namespace GuestOS.Tests
     // MSI-X programming and the fallback decisions, against the simulated function's table.
     public sealed unsafe class MsixTests : HalTest
     {
-        private static (VirtioRng rng, SimVirtioDevice dev) Up(SimVirtioDevice dev = null)
-        {
-            dev ??= new SimVirtioDevice();
-            var m = TestMachine.Virt(dev);
-            Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
-            return (r.Single(), dev);
-        }
+        private static (VirtioRng rng, SimVirtioDevice dev) Up(SimVirtioDevice dev = null) => UpRng(dev ?? new SimVirtioDevice());
 
-        private static byte[] Read(VirtioRng rng, uint n)
-        {
-            byte[] buf = new byte[n];
-            fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
-            return buf;
-        }
+        private static byte[] Read(VirtioRng rng, uint n) => ReadAll(rng, n);
 
         [Fact]
         public void TableIsProgrammedMaskedThenUnmaskedEntryByEntry()

@@ -36,6 +36,29 @@ namespace GuestOS.Tests
         }
 
         protected static string LogText => LogBuffer.Contents;
+
+        // Start the driver stack on a machine holding just dev; the one virtio-rng it brings up.
+        protected static (GuestOS.Drivers.Rng.VirtioRng rng, SimVirtioDevice dev) UpRng(SimVirtioDevice dev, bool x86 = false)
+        {
+            var m = x86 ? TestMachine.X86(dev) : TestMachine.Virt(dev);
+            Assert.Equal(GuestOS.Drivers.DriverError.Ok, GuestOS.Drivers.DriverStack.Start(m.Cfg, m.Windows, out var r));
+            return (r.Single(), dev);
+        }
+
+        // Read each size in turn into a guarded buffer: exactly n bytes, nothing written past them.
+        protected static unsafe byte[] ReadAll(GuestOS.Drivers.Rng.VirtioRng rng, params uint[] sizes)
+        {
+            var all = new System.Collections.Generic.List<byte>();
+            foreach (uint n in sizes)
+            {
+                byte[] buf = new byte[n + 16];
+                for (int i = 0; i < buf.Length; i++) buf[i] = 0xAA;
+                fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
+                for (int i = (int)n; i < buf.Length; i++) Assert.Equal(0xAA, buf[i]);   // nothing past the end
+                all.AddRange(buf.Take((int)n));
+            }
+            return all.ToArray();
+        }
     }
 
     // Ready-made machines shaped like the two QEMU boards (qemu-machines.md).

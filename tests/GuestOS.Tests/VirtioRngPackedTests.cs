@@ -22,26 +22,11 @@ namespace GuestOS.Tests
 
         private static (VirtioRng rng, SimVirtioDevice dev) Up(SimVirtioDevice dev = null, bool x86 = false)
         {
-            dev ??= new SimVirtioDevice(new SimVirtioOptions { Features = QemuRng | RingPacked });
-            var m = x86 ? TestMachine.X86(dev) : TestMachine.Virt(dev);
-            Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
-            Assert.NotNull(dev.Q(0).Packed);                                   // the device runs the packed layout
-            return (r.Single(), dev);
+            var up = UpRng(dev ?? new SimVirtioDevice(new SimVirtioOptions { Features = QemuRng | RingPacked }), x86);
+            Assert.NotNull(up.dev.Q(0).Packed);                                // the device runs the packed layout
+            return up;
         }
 
-        private static byte[] ReadAll(VirtioRng rng, params uint[] sizes)
-        {
-            var all = new List<byte>();
-            foreach (uint n in sizes)
-            {
-                byte[] buf = new byte[n + 16];
-                for (int i = 0; i < buf.Length; i++) buf[i] = 0xAA;
-                fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
-                for (int i = (int)n; i < buf.Length; i++) Assert.Equal(0xAA, buf[i]);
-                all.AddRange(buf.Take((int)n));
-            }
-            return all.ToArray();
-        }
 
         [Theory]
         [InlineData(8, false)]

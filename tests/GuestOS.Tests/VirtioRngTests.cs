@@ -9,32 +9,14 @@ using Xunit;
 namespace GuestOS.Tests
 {
     // The driver in Linux's shape (one 64-byte buffer) and polling: every byte, request and
-    // completion is easy to account for. VirtioRngInterruptTests cover the default shape.
+    // completion is easy to account for. MsixTests cover the default shape.
     public sealed unsafe class VirtioRngTests : HalTest
     {
         public VirtioRngTests() { LinuxShapePolling(); }
 
         private static (VirtioRng rng, SimVirtioDevice dev) Up(SimVirtioDevice dev = null, bool x86 = false)
-        {
-            dev ??= new SimVirtioDevice();
-            var m = x86 ? TestMachine.X86(dev) : TestMachine.Virt(dev);
-            Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
-            return (r.Single(), dev);
-        }
+            => UpRng(dev ?? new SimVirtioDevice(), x86);
 
-        private static byte[] ReadAll(VirtioRng rng, params uint[] sizes)
-        {
-            var all = new List<byte>();
-            foreach (uint n in sizes)
-            {
-                byte[] buf = new byte[n + 16];
-                for (int i = 0; i < buf.Length; i++) buf[i] = 0xAA;
-                fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
-                for (int i = (int)n; i < buf.Length; i++) Assert.Equal(0xAA, buf[i]);   // nothing past the end
-                all.AddRange(buf.Take((int)n));
-            }
-            return all.ToArray();
-        }
 
         [Fact]
         public void ReadsExactlyTheBytesTheDeviceProducedInOrder()

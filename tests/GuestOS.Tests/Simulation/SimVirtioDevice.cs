@@ -218,18 +218,6 @@ namespace GuestOS.Tests.Simulation
             }
         }
 
-        private static ulong ReadBytes(byte[] a, ulong off, int width)
-        {
-            ulong v = 0;
-            for (int i = 0; i < width && (int)off + i < a.Length; i++) v |= (ulong)a[(int)off + i] << (8 * i);
-            return v;
-        }
-
-        private static void WriteBytes(byte[] a, ulong off, int width, ulong v)
-        {
-            for (int i = 0; i < width && (int)off + i < a.Length; i++) a[(int)off + i] = (byte)(v >> (8 * i));
-        }
-
         private Queue Selected => QueueSelect < Queues.Length ? Queues[QueueSelect] : null;
 
         private void CheckWidth(ulong off, int width)
