@@ -1,3 +1,4 @@
+using System;
 namespace GuestOS.Drivers
 {
     // Every failure the driver stack can report. Errors are values (the kernel has no
@@ -54,44 +55,44 @@ namespace GuestOS.Drivers
     public static class DriverErrors
     {
         // A fixed name per error for console messages (no ToString in the kernel).
-        public static string Name(DriverError e)
+        public static ReadOnlySpan<byte> Name(DriverError e)
         {
             switch (e)
             {
-                case DriverError.Ok: return "ok";
-                case DriverError.NoPciDevices: return "no PCI devices";
-                case DriverError.NoVirtioDevice: return "no virtio-rng device";
-                case DriverError.EcamMapFailed: return "cannot map ECAM";
-                case DriverError.BarNotAssigned: return "BAR not assigned";
-                case DriverError.BarNotMemory: return "virtio structure in an I/O BAR";
-                case DriverError.IoremapFailed: return "ioremap failed";
-                case DriverError.NotVirtioModern: return "no virtio COMMON capability (legacy-only device)";
-                case DriverError.MissingIsrCap: return "no virtio ISR capability";
-                case DriverError.MissingNotifyCap: return "no virtio NOTIFY capability";
-                case DriverError.CapLengthTooShort: return "virtio capability too short";
-                case DriverError.CapOutsideBar: return "virtio capability outside its BAR";
-                case DriverError.CapMisaligned: return "virtio capability misaligned";
-                case DriverError.NotifyOffsetOutOfRange: return "queue notify offset out of range";
-                case DriverError.ResetTimeout: return "device reset did not complete";
-                case DriverError.MissingRequiredFeatures: return "device lacks required features";
-                case DriverError.FeaturesRefused: return "device refused FEATURES_OK";
-                case DriverError.DeviceNeedsReset: return "device needs reset";
-                case DriverError.QueueNotAvailable: return "virtqueue not available";
-                case DriverError.QueueAlreadyEnabled: return "virtqueue already enabled";
-                case DriverError.QueueSizeInvalid: return "virtqueue size invalid";
-                case DriverError.OutOfDmaMemory: return "out of DMA memory";
-                case DriverError.NoVector: return "device refused an MSI-X vector (NO_VECTOR)";
-                case DriverError.QueueFull: return "virtqueue full";
-                case DriverError.QueueBroken: return "virtqueue broken";
-                case DriverError.UsedIdOutOfRange: return "used id out of range";
-                case DriverError.UsedIdNotOutstanding: return "used id not outstanding";
-                case DriverError.UsedLenTooLarge: return "used len larger than buffer";
-                case DriverError.UsedIdxInvalid: return "used idx jumped too far";
-                case DriverError.ZeroLengthFill: return "device returned 0 bytes";
-                case DriverError.Timeout: return "timeout";
-                case DriverError.DeviceRemoved: return "device removed";
+                case DriverError.Ok: return "ok"u8;
+                case DriverError.NoPciDevices: return "no PCI devices"u8;
+                case DriverError.NoVirtioDevice: return "no virtio-rng device"u8;
+                case DriverError.EcamMapFailed: return "cannot map ECAM"u8;
+                case DriverError.BarNotAssigned: return "BAR not assigned"u8;
+                case DriverError.BarNotMemory: return "virtio structure in an I/O BAR"u8;
+                case DriverError.IoremapFailed: return "ioremap failed"u8;
+                case DriverError.NotVirtioModern: return "no virtio COMMON capability (legacy-only device)"u8;
+                case DriverError.MissingIsrCap: return "no virtio ISR capability"u8;
+                case DriverError.MissingNotifyCap: return "no virtio NOTIFY capability"u8;
+                case DriverError.CapLengthTooShort: return "virtio capability too short"u8;
+                case DriverError.CapOutsideBar: return "virtio capability outside its BAR"u8;
+                case DriverError.CapMisaligned: return "virtio capability misaligned"u8;
+                case DriverError.NotifyOffsetOutOfRange: return "queue notify offset out of range"u8;
+                case DriverError.ResetTimeout: return "device reset did not complete"u8;
+                case DriverError.MissingRequiredFeatures: return "device lacks required features"u8;
+                case DriverError.FeaturesRefused: return "device refused FEATURES_OK"u8;
+                case DriverError.DeviceNeedsReset: return "device needs reset"u8;
+                case DriverError.QueueNotAvailable: return "virtqueue not available"u8;
+                case DriverError.QueueAlreadyEnabled: return "virtqueue already enabled"u8;
+                case DriverError.QueueSizeInvalid: return "virtqueue size invalid"u8;
+                case DriverError.OutOfDmaMemory: return "out of DMA memory"u8;
+                case DriverError.NoVector: return "device refused an MSI-X vector (NO_VECTOR)"u8;
+                case DriverError.QueueFull: return "virtqueue full"u8;
+                case DriverError.QueueBroken: return "virtqueue broken"u8;
+                case DriverError.UsedIdOutOfRange: return "used id out of range"u8;
+                case DriverError.UsedIdNotOutstanding: return "used id not outstanding"u8;
+                case DriverError.UsedLenTooLarge: return "used len larger than buffer"u8;
+                case DriverError.UsedIdxInvalid: return "used idx jumped too far"u8;
+                case DriverError.ZeroLengthFill: return "device returned 0 bytes"u8;
+                case DriverError.Timeout: return "timeout"u8;
+                case DriverError.DeviceRemoved: return "device removed"u8;
             }
-            return "unknown error";
+            return "unknown error"u8;
         }
     }
 }

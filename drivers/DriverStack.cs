@@ -27,20 +27,20 @@ namespace GuestOS.Drivers
 
             if (!Log.Quiet)
             {
-                Log.Write("pci: enumerating through ");
+                Log.Write("pci: enumerating through "u8);
                 Log.Write(cfg.Name);
-                Log.Write(", buses ");
+                Log.Write(", buses "u8);
                 Log.Dec(cfg.FirstBus);
-                Log.Write("..");
+                Log.Write(".."u8);
                 Log.Dec(cfg.LastBus);
-                Log.Write(windows == null ? ", BARs as firmware assigned them" : ", assigning bus numbers and BARs from the host bridge windows");
+                Log.Write(windows == null ? ", BARs as firmware assigned them"u8 : ", assigning bus numbers and BARs from the host bridge windows"u8);
                 Log.Line();
             }
 
             PciDevice[] devices = PciScan.Enumerate(cfg, windows);
             if (devices.Length == 0)
             {
-                Log.Write("pci: no device answered configuration reads");
+                Log.Write("pci: no device answered configuration reads"u8);
                 Log.Line();
                 return DriverError.NoPciDevices;
             }
@@ -51,9 +51,9 @@ namespace GuestOS.Drivers
                 if (VirtioRng.Matches(devices[i])) candidates++;
             if (candidates == 0)
             {
-                Log.Write("virtio_rng: no virtio entropy device (1af4:1044, or 1af4:1005 with subsystem 4) among ");
+                Log.Write("virtio_rng: no virtio entropy device (1af4:1044, or 1af4:1005 with subsystem 4) among "u8);
                 Log.Dec((ulong)devices.Length);
-                Log.Write(" PCI functions");
+                Log.Write(" PCI functions"u8);
                 Log.Line();
                 return DriverError.NoVirtioDevice;
             }
@@ -69,9 +69,9 @@ namespace GuestOS.Drivers
                 VirtioRng rng = VirtioRng.Probe(d, count, out err);
                 if (rng == null)
                 {
-                    Log.Write("virtio_rng: ");
+                    Log.Write("virtio_rng: "u8);
                     d.WriteBdf();
-                    Log.Write(": bring-up failed: ");
+                    Log.Write(": bring-up failed: "u8);
                     Log.Write(DriverErrors.Name(err));
                     Log.Line();
                     if (firstError == DriverError.Ok) firstError = err;

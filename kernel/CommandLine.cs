@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Kernel
@@ -35,10 +36,10 @@ namespace GuestOS.Kernel
             for (int i = 0; i < length; i++) Log.Write((char)text[i]);
         }
 
-        public static bool Has(string name) => Find(name, out _, out _);
+        public static bool Has(ReadOnlySpan<byte> name) => Find(name, out _, out _);
 
         // True when `name=value` is present with exactly this value.
-        public static bool Is(string name, string value)
+        public static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
         {
             if (!Find(name, out int at, out int len) || len != value.Length) return false;
             for (int i = 0; i < len; i++) if (text[at + i] != value[i]) return false;
@@ -46,7 +47,7 @@ namespace GuestOS.Kernel
         }
 
         // A decimal number with an optional K, M or G suffix (powers of 1024).
-        public static ulong Number(string name, ulong fallback)
+        public static ulong Number(ReadOnlySpan<byte> name, ulong fallback)
         {
             if (!Find(name, out int at, out int len) || len == 0) return fallback;
             ulong value = 0;
@@ -64,7 +65,7 @@ namespace GuestOS.Kernel
         }
 
         // Finds word `name` or `name=...`; returns where its value starts and how long it is.
-        private static bool Find(string name, out int valueAt, out int valueLength)
+        private static bool Find(ReadOnlySpan<byte> name, out int valueAt, out int valueLength)
         {
             valueAt = 0; valueLength = 0;
             int i = 0;

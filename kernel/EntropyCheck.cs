@@ -62,9 +62,9 @@ namespace GuestOS.Kernel
                 if (histogram[v] != 0) distinct++;
             }
             ulong expected = bytes / 256;
-            Log.Write("entropy check: "); Log.Dec(bytes); Log.Write(" bytes, "); Log.Dec(distinct);
-            Log.Write(" distinct values, histogram min "); Log.Dec(min); Log.Write(" max "); Log.Dec(max);
-            Log.Write(" (expected "); Log.Dec(expected); Log.Write("), repeated 64-byte blocks ");
+            Log.Write("entropy check: "u8); Log.Dec(bytes); Log.Write(" bytes, "u8); Log.Dec(distinct);
+            Log.Write(" distinct values, histogram min "u8); Log.Dec(min); Log.Write(" max "u8); Log.Dec(max);
+            Log.Write(" (expected "u8); Log.Dec(expected); Log.Write("), repeated 64-byte blocks "u8);
             Log.Dec(repeatedBlocks); Log.Line();
 
             bool ok = distinct > 1 && repeatedBlocks == 0;

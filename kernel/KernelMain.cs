@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Arch;
 using GuestOS.Kernel.Boot;
@@ -9,7 +10,7 @@ namespace GuestOS.Kernel
     // The architecture-neutral kernel: memory first, then the workload the command line asks for.
     public static unsafe class KernelMain
     {
-        public const string Version = "0.1";
+        public static ReadOnlySpan<byte> Version => "0.1"u8;
         private const ulong MaxHeapBytes = 16UL << 20;
 
         // The heap takes up to 16 MiB (a quarter of RAM at most) right after the image, the page
@@ -21,7 +22,7 @@ namespace GuestOS.Kernel
             ulong start = Symbols.ImageEnd;
             if (boot.RamStart > start) start = boot.RamStart;
             ulong end = boot.RamEnd < mappedEnd ? boot.RamEnd : mappedEnd;
-            if (end <= start + (1UL << 20)) Panic.Halt("no usable RAM after the kernel image");
+            if (end <= start + (1UL << 20)) Panic.Halt("no usable RAM after the kernel image"u8);
             ulong heapBytes = (end - start) / 4;
             if (heapBytes > MaxHeapBytes) heapBytes = MaxHeapBytes;
             Heap.Init(start, start + heapBytes);
@@ -35,24 +36,24 @@ namespace GuestOS.Kernel
         // The first line, printed as soon as a console exists (the boot benchmark measures it).
         internal static void Banner(ref BootInfo boot)
         {
-            Log.Write("GuestOS "); Log.Write(Version); Log.Write(" "); Log.Write(Machine.Name);
-            Log.Write(" booted by "); Log.Write(boot.Protocol);
-            Log.Write(" - C# compiled by NativeAOT ilc, no .NET runtime");
+            Log.Write("GuestOS "u8); Log.Write(Version); Log.Write(" "u8); Log.Write(Machine.Name);
+            Log.Write(" booted by "u8); Log.Write(boot.Protocol);
+            Log.Write(" - C# compiled by NativeAOT ilc, no .NET runtime"u8);
             Log.Line();
         }
 
         internal static void Run(ref BootInfo boot)
         {
-            Log.Quiet = CommandLine.Has("quiet");
-            Log.Write("memory: RAM "); Log.Hex(boot.RamStart); Log.Write("-"); Log.Hex(boot.RamEnd);
-            Log.Write(", heap "); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, ");
-            Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA");
+            Log.Quiet = CommandLine.Has("quiet"u8);
+            Log.Write("memory: RAM "u8); Log.Hex(boot.RamStart); Log.Write("-"u8); Log.Hex(boot.RamEnd);
+            Log.Write(", heap "u8); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, "u8);
+            Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA"u8);
             Log.Line();
-            Log.Write("clock: "); Log.Dec(Timer.NowNs() / 1000); Log.Write(" us since entry");
+            Log.Write("clock: "u8); Log.Dec(Timer.NowNs() / 1000); Log.Write(" us since entry"u8);
             Log.Line();
-            Log.Write("command line: "); CommandLine.Print(); Log.Line();
+            Log.Write("command line: "u8); CommandLine.Print(); Log.Line();
 
-            if (CommandLine.Has("test")) { SelfTests.Run(); return; }
+            if (CommandLine.Has("test"u8)) { SelfTests.Run(); return; }
             Workload.Run(ref boot);
         }
     }

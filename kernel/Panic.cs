@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Arch;
 
@@ -19,15 +20,15 @@ namespace GuestOS.Kernel
         private static bool panicking;
 
         // A broken invariant: print why, then fail the run. Never returns.
-        public static void Halt(string message)
+        public static void Halt(ReadOnlySpan<byte> message)
         {
             if (panicking) Machine.Exit(ExitCode.Panic);  // a panic inside a panic: just stop
             panicking = true;
             Log.Line();
-            Log.Write("PANIC: ");
+            Log.Write("PANIC: "u8);
             Log.Write(message);
             Log.Line();
-            Verdict.Fail("panic", ExitCode.Panic);
+            Verdict.Fail("panic"u8, ExitCode.Panic);
         }
     }
 
@@ -35,14 +36,14 @@ namespace GuestOS.Kernel
     {
         public static void Pass()
         {
-            Log.Write("GUESTOS-VERDICT: PASS");
+            Log.Write("GUESTOS-VERDICT: PASS"u8);
             Log.Line();
             Machine.Exit(ExitCode.Pass);
         }
 
-        public static void Fail(string reason, ExitCode code)
+        public static void Fail(ReadOnlySpan<byte> reason, ExitCode code)
         {
-            Log.Write("GUESTOS-VERDICT: FAIL ");
+            Log.Write("GUESTOS-VERDICT: FAIL "u8);
             Log.Write(reason);
             Log.Line();
             Machine.Exit(code);

@@ -21,27 +21,27 @@ namespace GuestOS.Kernel
 
         internal static void Run(ref BootInfo boot)
         {
-            VirtioRng.ProbeBufferSize = (uint)CommandLine.Number("rng.bufsize", 0);
-            VirtioRng.ProbeBuffers = (uint)CommandLine.Number("rng.buffers", 0);
-            VirtioRng.ProbePolling = CommandLine.Has("rng.poll");
+            VirtioRng.ProbeBufferSize = (uint)CommandLine.Number("rng.bufsize"u8, 0);
+            VirtioRng.ProbeBuffers = (uint)CommandLine.Number("rng.buffers"u8, 0);
+            VirtioRng.ProbePolling = CommandLine.Has("rng.poll"u8);
 
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();
             DriverError error = DriverStack.Start(config, windows, out VirtioRng[] rngs);
             if (error == DriverError.NoVirtioDevice || error == DriverError.NoPciDevices)
-                Verdict.Fail("no virtio entropy device: add -device virtio-rng-pci", ExitCode.NoDevice);
+                Verdict.Fail("no virtio entropy device: add -device virtio-rng-pci"u8, ExitCode.NoDevice);
             if (error != DriverError.Ok)
                 Verdict.Fail(DriverErrors.Name(error), ExitCode.Fail);
 
-            ulong bench = CommandLine.Number("rng.bench", 0);
+            ulong bench = CommandLine.Number("rng.bench"u8, 0);
             if (bench != 0) { Benchmark(rngs[0], bench); return; }
-            ulong seconds = CommandLine.Number("rng.seconds", 0);
+            ulong seconds = CommandLine.Number("rng.seconds"u8, 0);
             if (seconds != 0) { Soak(rngs[0], seconds); return; }
 
-            ulong wanted = CommandLine.Number("rng.bytes", 64 * 1024);
-            ulong only = CommandLine.Number("rng.device", ulong.MaxValue);
+            ulong wanted = CommandLine.Number("rng.bytes"u8, 64 * 1024);
+            ulong only = CommandLine.Number("rng.device"u8, ulong.MaxValue);
             if (only != ulong.MaxValue && only >= (ulong)rngs.Length)
-                Verdict.Fail("rng.device names a device that did not come up", ExitCode.Fail);
+                Verdict.Fail("rng.device names a device that did not come up"u8, ExitCode.Fail);
 
             EntropyCheck check = new EntropyCheck(wanted);
             byte[] chunk = new byte[ChunkBytes];
@@ -60,13 +60,13 @@ namespace GuestOS.Kernel
             }
             ulong elapsedUs = (Clock.NowNs() - start) / 1000;
 
-            Log.Write("entropy: read "); Log.Dec(check.Bytes); Log.Write(" bytes from ");
-            Log.Dec(only == ulong.MaxValue ? (ulong)rngs.Length : 1); Log.Write(" device(s) in ");
-            Log.Dec(elapsedUs); Log.Write(" us (");
-            Log.Dec(elapsedUs == 0 ? 0 : check.Bytes * 1000000 / elapsedUs / 1024); Log.Write(" KiB/s)"); Log.Line();
+            Log.Write("entropy: read "u8); Log.Dec(check.Bytes); Log.Write(" bytes from "u8);
+            Log.Dec(only == ulong.MaxValue ? (ulong)rngs.Length : 1); Log.Write(" device(s) in "u8);
+            Log.Dec(elapsedUs); Log.Write(" us ("u8);
+            Log.Dec(elapsedUs == 0 ? 0 : check.Bytes * 1000000 / elapsedUs / 1024); Log.Write(" KiB/s)"u8); Log.Line();
             for (int i = 0; i < rngs.Length; i++) PrintStatistics(rngs[i], i);
             PrintCpuInterrupts();
-            if (!check.Report()) Verdict.Fail("the bytes read do not look random", ExitCode.Fail);
+            if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
             Verdict.Pass();
         }
 
@@ -75,15 +75,15 @@ namespace GuestOS.Kernel
         // when it opens (at most buffers x bufsize bytes, printed on the device's line).
         private static void Benchmark(VirtioRng rng, ulong total)
         {
-            Log.Write("BENCH-DRIVER_OK rng guest_us="); Log.Dec(rng.DriverOkNs / 1000);
-            Log.Write(" buffers="); Log.Dec(rng.BufferCount); Log.Write(" bufsize="); Log.Dec(rng.BufferSize);
-            Log.Write(" irq="); Log.Write(rng.IrqMode == Drivers.Virtio.VirtioIrqMode.Polling ? "poll" : "msix");
-            Log.Write(" ring="); Log.Write(rng.RingPacked ? "packed" : "split");
+            Log.Write("BENCH-DRIVER_OK rng guest_us="u8); Log.Dec(rng.DriverOkNs / 1000);
+            Log.Write(" buffers="u8); Log.Dec(rng.BufferCount); Log.Write(" bufsize="u8); Log.Dec(rng.BufferSize);
+            Log.Write(" irq="u8); Log.Write(rng.IrqMode == Drivers.Virtio.VirtioIrqMode.Polling ? "poll"u8 : "msix"u8);
+            Log.Write(" ring="u8); Log.Write(rng.RingPacked ? "packed"u8 : "split"u8);
             Log.Line();
             byte[] chunk = new byte[BenchChunkBytes];
             ulong irqs = rng.Interrupts, kicks = rng.Kicks, completions = rng.Completions;
             ulong read = 0;
-            Log.Write("BENCH-START rng"); Log.Line();
+            Log.Write("BENCH-START rng"u8); Log.Line();
             ulong start = Clock.NowNs();
             fixed (byte* buffer = chunk)
             {
@@ -95,9 +95,9 @@ namespace GuestOS.Kernel
                 }
             }
             ulong us = (Clock.NowNs() - start) / 1000;
-            Log.Write("BENCH-END rng bytes="); Log.Dec(read); Log.Write(" guest_us="); Log.Dec(us);
-            Log.Write(" irqs="); Log.Dec(rng.Interrupts - irqs); Log.Write(" kicks="); Log.Dec(rng.Kicks - kicks);
-            Log.Write(" completions="); Log.Dec(rng.Completions - completions);
+            Log.Write("BENCH-END rng bytes="u8); Log.Dec(read); Log.Write(" guest_us="u8); Log.Dec(us);
+            Log.Write(" irqs="u8); Log.Dec(rng.Interrupts - irqs); Log.Write(" kicks="u8); Log.Dec(rng.Kicks - kicks);
+            Log.Write(" completions="u8); Log.Dec(rng.Completions - completions);
             Log.Line();
             PrintStatistics(rng, 0);
             PrintCpuInterrupts();
@@ -105,7 +105,7 @@ namespace GuestOS.Kernel
             // The window has no checking in it; the last chunk still has to look random.
             EntropyCheck check = new EntropyCheck(BenchChunkBytes);
             fixed (byte* buffer = chunk) check.Add(buffer, read < BenchChunkBytes ? (uint)read : BenchChunkBytes);
-            if (!check.Report()) Verdict.Fail("the bytes read do not look random", ExitCode.Fail);
+            if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
             Verdict.Pass();
         }
 
@@ -127,19 +127,19 @@ namespace GuestOS.Kernel
                     if (check.Bytes < CheckedBytes) check.Add(buffer, BenchChunkBytes);
                     if (rng.BuffersUnaccounted != 0)
                     {
-                        Log.Write("soak: "); Log.DecSigned(rng.BuffersUnaccounted); Log.Write(" buffers unaccounted for after ");
-                        Log.Dec(read); Log.Write(" bytes"); Log.Line();
-                        Verdict.Fail("a buffer was lost or completed twice", ExitCode.Fail);
+                        Log.Write("soak: "u8); Log.DecSigned(rng.BuffersUnaccounted); Log.Write(" buffers unaccounted for after "u8);
+                        Log.Dec(read); Log.Write(" bytes"u8); Log.Line();
+                        Verdict.Fail("a buffer was lost or completed twice"u8, ExitCode.Fail);
                     }
                 }
             }
             ulong ms = (Clock.NowNs() - start) / 1000000;
-            Log.Write("soak: read "); Log.Dec(read); Log.Write(" bytes in "); Log.Dec(ms); Log.Write(" ms, ");
-            Log.Dec(rng.Requests); Log.Write(" requests, "); Log.Dec(rng.Completions); Log.Write(" completions, ");
-            Log.Dec(rng.Requests - rng.Completions); Log.Write(" in flight, 0 buffers unaccounted for"); Log.Line();
+            Log.Write("soak: read "u8); Log.Dec(read); Log.Write(" bytes in "u8); Log.Dec(ms); Log.Write(" ms, "u8);
+            Log.Dec(rng.Requests); Log.Write(" requests, "u8); Log.Dec(rng.Completions); Log.Write(" completions, "u8);
+            Log.Dec(rng.Requests - rng.Completions); Log.Write(" in flight, 0 buffers unaccounted for"u8); Log.Line();
             PrintStatistics(rng, 0);
             PrintCpuInterrupts();
-            if (!check.Report()) Verdict.Fail("the bytes read do not look random", ExitCode.Fail);
+            if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
             Verdict.Pass();
         }
 
@@ -147,24 +147,24 @@ namespace GuestOS.Kernel
         {
             long got = rng.Read(buffer, want);
             if (got == want) return;
-            Log.Write("virtio_rng."); Log.Dec((ulong)device); Log.Write(": read failed: ");
-            Log.Write(got < 0 ? DriverErrors.Name((DriverError)(-got)) : "short read"); Log.Line();
-            Verdict.Fail("entropy read failed", ExitCode.Fail);
+            Log.Write("virtio_rng."u8); Log.Dec((ulong)device); Log.Write(": read failed: "u8);
+            Log.Write(got < 0 ? DriverErrors.Name((DriverError)(-got)) : "short read"u8); Log.Line();
+            Verdict.Fail("entropy read failed"u8, ExitCode.Fail);
         }
 
         // Every interrupt the CPU took, whichever device: tests compare it with the drivers' counts.
         private static void PrintCpuInterrupts()
         {
-            Log.Write("interrupts: "); Log.Dec(Irq.Taken); Log.Write(" taken by the CPU"); Log.Line();
+            Log.Write("interrupts: "u8); Log.Dec(Irq.Taken); Log.Write(" taken by the CPU"u8); Log.Line();
         }
 
         private static void PrintStatistics(VirtioRng rng, int i)
         {
-            Log.Write("virtio_rng."); Log.Dec((ulong)i); Log.Write(": "); Log.Dec(rng.BytesRead);
-            Log.Write(" bytes in "); Log.Dec(rng.Completions); Log.Write(" completions, ");
-            Log.Dec(rng.Interrupts); Log.Write(" interrupts, "); Log.Dec(rng.Kicks); Log.Write(" kicks, ");
-            Log.Dec(rng.Resets); Log.Write(" resets; ");
-            Log.Dec(rng.BufferCount); Log.Write(" x "); Log.Dec(rng.BufferSize); Log.Write("-byte buffers, ");
+            Log.Write("virtio_rng."u8); Log.Dec((ulong)i); Log.Write(": "u8); Log.Dec(rng.BytesRead);
+            Log.Write(" bytes in "u8); Log.Dec(rng.Completions); Log.Write(" completions, "u8);
+            Log.Dec(rng.Interrupts); Log.Write(" interrupts, "u8); Log.Dec(rng.Kicks); Log.Write(" kicks, "u8);
+            Log.Dec(rng.Resets); Log.Write(" resets; "u8);
+            Log.Dec(rng.BufferCount); Log.Write(" x "u8); Log.Dec(rng.BufferSize); Log.Write("-byte buffers, "u8);
             Log.Write(Drivers.Virtio.VirtioPciVectors.ModeName(rng.IrqMode));
             Log.Line();
         }

@@ -50,18 +50,18 @@ namespace GuestOS.Drivers.Pci
 
         public void Print()
         {
-            Log.Write("MSI-X: ");
+            Log.Write("MSI-X: "u8);
             Log.Dec(TableSize);
-            Log.Write(TableSize == 1 ? " vector" : " vectors");
-            Log.Write(", table BAR");
+            Log.Write(TableSize == 1 ? " vector"u8 : " vectors"u8);
+            Log.Write(", table BAR"u8);
             Log.Dec((ulong)TableBir);
             Log.Write('+');
             Log.Hex(TableOffset);
-            Log.Write(", PBA BAR");
+            Log.Write(", PBA BAR"u8);
             Log.Dec((ulong)PbaBir);
             Log.Write('+');
             Log.Hex(PbaOffset);
-            Log.Write(Enabled ? ", enabled" : ", disabled");
+            Log.Write(Enabled ? ", enabled"u8 : ", disabled"u8);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Pci
@@ -124,29 +125,29 @@ namespace GuestOS.Drivers.Pci
             CpuAddress = cpuAddress;
         }
 
-        public static string KindName(PciBarKind k)
+        public static ReadOnlySpan<byte> KindName(PciBarKind k)
         {
             switch (k)
             {
-                case PciBarKind.Io: return "io";
-                case PciBarKind.Mem32: return "mem32";
-                case PciBarKind.Mem64: return "mem64";
-                case PciBarKind.Mem64Upper: return "mem64-upper";
+                case PciBarKind.Io: return "io"u8;
+                case PciBarKind.Mem32: return "mem32"u8;
+                case PciBarKind.Mem64: return "mem64"u8;
+                case PciBarKind.Mem64Upper: return "mem64-upper"u8;
             }
-            return "unused";
+            return "unused"u8;
         }
 
         public void Print()
         {
-            Log.Write("BAR");
+            Log.Write("BAR"u8);
             Log.Dec((ulong)Index);
             Log.Write(' ');
             Log.Write(KindName(Kind));
-            if (Prefetchable) Log.Write(" pref");
+            if (Prefetchable) Log.Write(" pref"u8);
             Log.Write(' ');
-            if (Address == 0 && Kind != PciBarKind.Io) Log.Write("unassigned");
+            if (Address == 0 && Kind != PciBarKind.Io) Log.Write("unassigned"u8);
             else Log.Hex(Address);
-            Log.Write(" size ");
+            Log.Write(" size "u8);
             Log.Hex(Size);
         }
     }

@@ -81,19 +81,19 @@ namespace GuestOS.Drivers.Pci
         private static void Narrate(PciDevice d, PciBar bar)
         {
             if (Log.Quiet) return;
-            Log.Write("pci ");
+            Log.Write("pci "u8);
             d.WriteBdf();
-            Log.Write(": BAR");
+            Log.Write(": BAR"u8);
             Log.Dec((ulong)bar.Index);
             Log.Write(' ');
             Log.Write(PciBar.KindName(bar.Kind));
-            if (bar.Prefetchable) Log.Write(" pref");
-            Log.Write(" size ");
+            if (bar.Prefetchable) Log.Write(" pref"u8);
+            Log.Write(" size "u8);
             Log.Hex(bar.Size);
-            Log.Write(" <- ");
+            Log.Write(" <- "u8);
             Log.Hex(bar.Address);
-            if (bar.Kind == PciBarKind.Io) { Log.Write(" (CPU "); Log.Hex(bar.CpuAddress); Log.Write(')'); }
-            Log.Write("  PCI 3.0 6.2.5.1 [__pci_read_base, pci_assign_resource]");
+            if (bar.Kind == PciBarKind.Io) { Log.Write(" (CPU "u8); Log.Hex(bar.CpuAddress); Log.Write(')'); }
+            Log.Write("  PCI 3.0 6.2.5.1 [__pci_read_base, pci_assign_resource]"u8);
             Log.Line();
         }
 
@@ -117,15 +117,15 @@ namespace GuestOS.Drivers.Pci
                 PciBar bar = d.Bars[best];
                 if (!Assign(d, bar, mem64Reachable))
                 {
-                    Log.Write("pci ");
+                    Log.Write("pci "u8);
                     d.WriteBdf();
-                    Log.Write(": no room for BAR");
+                    Log.Write(": no room for BAR"u8);
                     Log.Dec((ulong)bar.Index);
-                    Log.Write(" (");
+                    Log.Write(" ("u8);
                     Log.Write(PciBar.KindName(bar.Kind));
-                    Log.Write(" size ");
+                    Log.Write(" size "u8);
                     Log.Hex(bar.Size);
-                    Log.Write("): left unassigned");
+                    Log.Write("): left unassigned"u8);
                     Log.Line();
                 }
             }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Pci
@@ -38,11 +39,11 @@ namespace GuestOS.Drivers.Pci
                 if ((seen & bit) != 0)
                 {
                     d.CapListLoops = true;
-                    Log.Write("pci ");
+                    Log.Write("pci "u8);
                     d.WriteBdf();
-                    Log.Write(": capability list loops back to ");
+                    Log.Write(": capability list loops back to "u8);
                     Log.Hex(pos);
-                    Log.Write(", walk stopped");
+                    Log.Write(", walk stopped"u8);
                     Log.Line();
                     return;
                 }
@@ -79,18 +80,18 @@ namespace GuestOS.Drivers.Pci
             return 0;
         }
 
-        public static string Name(byte id)
+        public static ReadOnlySpan<byte> Name(byte id)
         {
             switch (id)
             {
-                case PCI_CAP_ID_PM: return "power management";
-                case PCI_CAP_ID_MSI: return "MSI";
-                case PCI_CAP_ID_VNDR: return "vendor";
-                case PCI_CAP_ID_EXP: return "PCI Express";
-                case PCI_CAP_ID_MSIX: return "MSI-X";
-                case 0x0D: return "bridge subsystem id";
+                case PCI_CAP_ID_PM: return "power management"u8;
+                case PCI_CAP_ID_MSI: return "MSI"u8;
+                case PCI_CAP_ID_VNDR: return "vendor"u8;
+                case PCI_CAP_ID_EXP: return "PCI Express"u8;
+                case PCI_CAP_ID_MSIX: return "MSI-X"u8;
+                case 0x0D: return "bridge subsystem id"u8;
             }
-            return "capability";
+            return "capability"u8;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 namespace GuestOS.Drivers.Pci
 {
     // How configuration space is reached (PCI Local Bus 3.0 §6.1; PCIe 5.0 §7.2).
@@ -15,7 +16,7 @@ namespace GuestOS.Drivers.Pci
         public uint FirstBus;
         public uint LastBus;
 
-        public abstract string Name { get; }
+        public abstract ReadOnlySpan<byte> Name { get; }
 
         public abstract byte Read8(uint bus, uint dev, uint fn, uint offset);
         public abstract ushort Read16(uint bus, uint dev, uint fn, uint offset);

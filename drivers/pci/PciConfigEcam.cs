@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Pci
@@ -11,7 +12,7 @@ namespace GuestOS.Drivers.Pci
 
         private PciConfigEcam() { }
 
-        public override string Name { get { return "ECAM"; } }
+        public override ReadOnlySpan<byte> Name { get { return "ECAM"u8; } }
 
         // physOfFirstBus: physical address where the configuration space of firstBus begins.
         //   ACPI MCFG: BaseAddress + (StartBus << 20)  (MCFG's base is the address of bus 0)
@@ -24,8 +25,8 @@ namespace GuestOS.Drivers.Pci
             ulong virt = Io.ioremap(physOfFirstBus, size);
             if (virt == 0)
             {
-                Log.Write("pci: ECAM: ioremap of "); Log.Hex(physOfFirstBus); Log.Write(" size "); Log.Hex(size);
-                Log.Write(" failed"); Log.Line();
+                Log.Write("pci: ECAM: ioremap of "u8); Log.Hex(physOfFirstBus); Log.Write(" size "u8); Log.Hex(size);
+                Log.Write(" failed"u8); Log.Line();
                 return null;
             }
             PciConfigEcam e = new PciConfigEcam();

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Pci
@@ -18,7 +19,7 @@ namespace GuestOS.Drivers.Pci
             LastBus = 255;
         }
 
-        public override string Name { get { return "port 0xcf8/0xcfc"; } }
+        public override ReadOnlySpan<byte> Name { get { return "port 0xcf8/0xcfc"u8; } }
 
         public static uint ConfigAddress(uint bus, uint dev, uint fn, uint offset)
         {

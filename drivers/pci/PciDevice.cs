@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Pci
@@ -66,15 +67,15 @@ namespace GuestOS.Drivers.Pci
             Log.Write(':');
             WriteHex2(Dev);
             Log.Write('.');
-            Log.Write(HexDigits[(int)(Fn & 7)]);
+            Log.Write((char)HexDigits[(int)(Fn & 7)]);
         }
 
-        public const string HexDigits = "0123456789abcdef";
+        public static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
         public static void WriteHex2(uint v)
         {
-            Log.Write(HexDigits[(int)((v >> 4) & 0xF)]);
-            Log.Write(HexDigits[(int)(v & 0xF)]);
+            Log.Write((char)HexDigits[(int)((v >> 4) & 0xF)]);
+            Log.Write((char)HexDigits[(int)(v & 0xF)]);
         }
 
         public static void WriteHex4(uint v)

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Pci
@@ -32,19 +33,19 @@ namespace GuestOS.Drivers.Pci
         // msix_capability_init: map the table, switch MSI-X on with the function masked and
         // mask every entry (steps 1 and 2). Null if the function has no MSI-X capability or its
         // table does not sit inside an assigned memory BAR; `why` says which.
-        public static PciMsix pci_msix_enable(PciDevice d, out string why)
+        public static PciMsix pci_msix_enable(PciDevice d, out ReadOnlySpan<byte> why)
         {
-            why = null;
+            why = default;
             MsixCapability cap = MsixCapability.Read(d);
-            if (cap == null) { why = "no MSI-X capability"; return null; }
+            if (cap == null) { why = "no MSI-X capability"u8; return null; }
             PciBar bar = d.Bar(cap.TableBir);
             ulong bytes = (ulong)cap.TableSize * MsixCapability.PCI_MSIX_ENTRY_SIZE;
             if (bar == null || !bar.IsImplemented || !bar.IsMemory || bar.Address == 0)
-            { why = "MSI-X table BAR is not an assigned memory BAR"; return null; }
+            { why = "MSI-X table BAR is not an assigned memory BAR"u8; return null; }
             if (cap.TableOffset > bar.Size || bytes > bar.Size - cap.TableOffset)
-            { why = "MSI-X table extends past the end of its BAR"; return null; }
+            { why = "MSI-X table extends past the end of its BAR"u8; return null; }
             ulong table = Io.ioremap(bar.CpuAddress + cap.TableOffset, bytes);
-            if (table == 0) { why = "ioremap of the MSI-X table failed"; return null; }
+            if (table == 0) { why = "ioremap of the MSI-X table failed"u8; return null; }
 
             PciMsix m = new PciMsix();
             m.Pci = d;

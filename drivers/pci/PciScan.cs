@@ -129,11 +129,11 @@ namespace GuestOS.Drivers.Pci
                 b.SubordinateBus = sub;
                 if (sec <= b.Bus || sec < _cfg.FirstBus || sec > _cfg.LastBus || BusScanned(sec))
                 {
-                    Log.Write("pci ");
+                    Log.Write("pci "u8);
                     b.WriteBdf();
-                    Log.Write(": bridge secondary bus ");
+                    Log.Write(": bridge secondary bus "u8);
                     Log.Dec(sec);
-                    Log.Write(" unusable (unset, out of range or already scanned): not followed");
+                    Log.Write(" unusable (unset, out of range or already scanned): not followed"u8);
                     Log.Line();
                     return;
                 }
@@ -144,9 +144,9 @@ namespace GuestOS.Drivers.Pci
             // Assign mode: number the buses depth first (Linux: pci_scan_bridge_extend, pass 2).
             if (_lastBus >= _cfg.LastBus)
             {
-                Log.Write("pci ");
+                Log.Write("pci "u8);
                 b.WriteBdf();
-                Log.Write(": no bus number left for the bridge's secondary side");
+                Log.Write(": no bus number left for the bridge's secondary side"u8);
                 Log.Line();
                 return;
             }
@@ -186,21 +186,21 @@ namespace GuestOS.Drivers.Pci
             b.Write32(PciRegs.PCI_PRIMARY_BUS, buses);
             if (!Log.Quiet)
             {
-                Log.Write("pci ");
+                Log.Write("pci "u8);
                 b.WriteBdf();
-                Log.Write(": bridge buses ");
+                Log.Write(": bridge buses "u8);
                 Log.Dec(b.Bus);
-                Log.Write(" -> ");
+                Log.Write(" -> "u8);
                 Log.Dec(next);
-                Log.Write("..");
+                Log.Write(".."u8);
                 Log.Dec(_lastBus);
-                Log.Write(", windows mem ");
+                Log.Write(", windows mem "u8);
                 PrintWindow(memStart, memEnd);
-                Log.Write(" io ");
+                Log.Write(" io "u8);
                 PrintWindow(hasIo ? ioStart : 0, hasIo ? ioEnd : 0);
-                Log.Write(" pref ");
+                Log.Write(" pref "u8);
                 PrintWindow(pref64 ? prefStart : 0, pref64 ? prefEnd : 0);
-                Log.Write("  PCI-PCI bridge 1.2 3.2.5 [pci_scan_bridge_extend, pci_setup_bridge]");
+                Log.Write("  PCI-PCI bridge 1.2 3.2.5 [pci_scan_bridge_extend, pci_setup_bridge]"u8);
                 Log.Line();
             }
 
@@ -212,7 +212,7 @@ namespace GuestOS.Drivers.Pci
 
         private static void PrintWindow(ulong start, ulong end)
         {
-            if (end <= start) { Log.Write("off"); return; }
+            if (end <= start) { Log.Write("off"u8); return; }
             Log.Hex(start);
             Log.Write('-');
             Log.Hex(end - 1);

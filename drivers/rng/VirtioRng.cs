@@ -138,15 +138,15 @@ namespace GuestOS.Drivers.Rng
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
-                Log.Write("virtio_rng.");
+                Log.Write("virtio_rng."u8);
                 Log.Dec((ulong)Index);
-                Log.Write(": entropy device ready, ");
+                Log.Write(": entropy device ready, "u8);
                 Log.Dec(BufferCount);
-                Log.Write(" x ");
+                Log.Write(" x "u8);
                 Log.Dec(BufferSize);
-                Log.Write("-byte buffers, ");
-                Log.Write(Vdev.Vectors.Mode == VirtioIrqMode.Polling ? "polling" : "interrupts");
-                VirtioNarration.End("5.4", "virtrng_probe -> probe_common");
+                Log.Write("-byte buffers, "u8);
+                Log.Write(Vdev.Vectors.Mode == VirtioIrqMode.Polling ? "polling"u8 : "interrupts"u8);
+                VirtioNarration.End("5.4"u8, "virtrng_probe -> probe_common"u8);
             }
 
             // "We always have a pending entropy request" (Linux 6.1 probe_common): here, all of them.
@@ -256,13 +256,13 @@ namespace GuestOS.Drivers.Rng
             {
                 bool packed = RingPacked;
                 VirtioNarration.Begin(Pci);
-                Log.Write("virtio_rng.");
+                Log.Write("virtio_rng."u8);
                 Log.Dec((ulong)Index);
-                Log.Write(": ");
+                Log.Write(": "u8);
                 Log.Dec(Requests);
-                Log.Write(packed ? " device-writable descriptors made available in the packed ring, " : " device-writable buffers in the avail ring, ");
-                Log.Write("notify: iowrite16 queue 0 to the notify address");
-                VirtioNarration.End(packed ? "2.8.21, 4.1.5.2" : "2.7.13, 4.1.5.2", "request_entropy -> virtqueue_add_inbuf, virtqueue_kick");
+                Log.Write(packed ? " device-writable descriptors made available in the packed ring, "u8 : " device-writable buffers in the avail ring, "u8);
+                Log.Write("notify: iowrite16 queue 0 to the notify address"u8);
+                VirtioNarration.End(packed ? "2.8.21, 4.1.5.2"u8 : "2.7.13, 4.1.5.2"u8, "request_entropy -> virtqueue_add_inbuf, virtqueue_kick"u8);
             }
             return DriverError.Ok;
         }
@@ -293,12 +293,12 @@ namespace GuestOS.Drivers.Rng
                 if (Completions == 1 && VirtioNarration.On)
                 {
                     VirtioNarration.Begin(Pci);
-                    Log.Write("virtio_rng.");
+                    Log.Write("virtio_rng."u8);
                     Log.Dec((ulong)Index);
-                    Log.Write(": first completion: ");
+                    Log.Write(": first completion: "u8);
                     Log.Dec(len);
-                    Log.Write(" bytes");
-                    VirtioNarration.End(RingPacked ? "2.8.22, 5.4.6" : "2.7.14, 5.4.6", "random_recv_done -> virtqueue_get_buf");
+                    Log.Write(" bytes"u8);
+                    VirtioNarration.End(RingPacked ? "2.8.22, 5.4.6"u8 : "2.7.14, 5.4.6"u8, "random_recv_done -> virtqueue_get_buf"u8);
                 }
             }
             if (err != DriverError.Ok) Fail(err);
@@ -320,9 +320,9 @@ namespace GuestOS.Drivers.Rng
                 {
                     // §5.4.6.1 "The device MUST place one or more random bytes into the buffer".
                     _zeroFill = false;
-                    Log.Write("virtio_rng.");
+                    Log.Write("virtio_rng."u8);
                     Log.Dec((ulong)Index);
-                    Log.Write(": device completed a request with 0 bytes (spec 5.4.6.1 requires >= 1); request reposted");
+                    Log.Write(": device completed a request with 0 bytes (spec 5.4.6.1 requires >= 1); request reposted"u8);
                     Log.Line();
                     kick();
                     return DriverError.ZeroLengthFill;
@@ -354,11 +354,11 @@ namespace GuestOS.Drivers.Rng
                 if (_configChanged) continue;
                 if (timedOut)
                 {
-                    Log.Write("virtio_rng.");
+                    Log.Write("virtio_rng."u8);
                     Log.Dec((ulong)Index);
-                    Log.Write(": no completion after ");
+                    Log.Write(": no completion after "u8);
                     Log.Dec(TimeoutNs / 1000000);
-                    Log.Write(" ms (requests still posted)");
+                    Log.Write(" ms (requests still posted)"u8);
                     Log.Line();
                     return DriverError.Timeout;
                 }
@@ -372,16 +372,16 @@ namespace GuestOS.Drivers.Rng
         // again before completing anything is given up on.
         private DriverError recover()
         {
-            Log.Write("virtio_rng.");
+            Log.Write("virtio_rng."u8);
             Log.Dec((ulong)Index);
-            Log.Write(": device set DEVICE_NEEDS_RESET (spec 2.1.2)");
+            Log.Write(": device set DEVICE_NEEDS_RESET (spec 2.1.2)"u8);
             if (Resets >= MaxResetsWithoutProgress && Completions == _completionsAtReset)
             {
-                Log.Write(" again without completing anything; giving up on it");
+                Log.Write(" again without completing anything; giving up on it"u8);
                 Log.Line();
                 return Fail(DriverError.DeviceNeedsReset);
             }
-            Log.Write(": resetting and re-initializing it");
+            Log.Write(": resetting and re-initializing it"u8);
             Log.Line();
             Resets++;
             _completionsAtReset = Completions;
@@ -414,7 +414,7 @@ namespace GuestOS.Drivers.Rng
 
         public void PrintName()
         {
-            Log.Write("virtio_rng.");
+            Log.Write("virtio_rng."u8);
             Log.Dec((ulong)Index);
         }
     }

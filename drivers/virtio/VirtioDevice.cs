@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
 
@@ -47,10 +48,10 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(pdev);
-                Log.Write("PCI command <- ");
+                Log.Write("PCI command <- "u8);
                 Log.Hex(cmd, 4);
-                Log.Write(" (memory decode + bus master)");
-                VirtioNarration.End("4.1.5.1", "pci_enable_device, pci_set_master");
+                Log.Write(" (memory decode + bus master)"u8);
+                VirtioNarration.End("4.1.5.1"u8, "pci_enable_device, pci_set_master"u8);
             }
 
             VirtioPciModern vp;
@@ -65,7 +66,7 @@ namespace GuestOS.Drivers.Virtio
         public byte virtio_get_status() { return Vp.vp_modern_get_status(); }
 
         // virtio_add_status: read the status and write it back with one more bit (one iowrite8).
-        public byte virtio_add_status(byte bit, string spec, string linux)
+        public byte virtio_add_status(byte bit, ReadOnlySpan<byte> spec, ReadOnlySpan<byte> linux)
         {
             byte status = (byte)(Vp.vp_modern_get_status() | bit);
             Vp.vp_modern_set_status(status);
@@ -86,13 +87,13 @@ namespace GuestOS.Drivers.Virtio
             {
                 if (Clock.NowNs() - start >= limitNs)
                 {
-                    Log.Write("virtio ");
+                    Log.Write("virtio "u8);
                     Pci.WriteBdf();
-                    Log.Write(": reset did not complete: status still ");
+                    Log.Write(": reset did not complete: status still "u8);
                     Log.Hex(status, 2);
-                    Log.Write(" after ");
+                    Log.Write(" after "u8);
                     Log.Dec(ResetTimeoutUs);
-                    Log.Write(" us [vp_reset]");
+                    Log.Write(" us [vp_reset]"u8);
                     Log.Line();
                     return DriverError.ResetTimeout;
                 }
@@ -101,12 +102,12 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
-                Log.Write("status <- 0 (reset)");
-                VirtioNarration.Reg("iowrite8", VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
-                Log.Write(", read back 0 after ");
+                Log.Write("status <- 0 (reset)"u8);
+                VirtioNarration.Reg("iowrite8"u8, VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
+                Log.Write(", read back 0 after "u8);
                 Log.Dec((Clock.NowNs() - start) / 1000);
-                Log.Write(" us");
-                VirtioNarration.End("3.1.1 step 1, 4.1.4.3.2", "virtio_reset_device -> vp_reset");
+                Log.Write(" us"u8);
+                VirtioNarration.End("3.1.1 step 1, 4.1.4.3.2"u8, "virtio_reset_device -> vp_reset"u8);
             }
             return DriverError.Ok;
         }
@@ -116,8 +117,8 @@ namespace GuestOS.Drivers.Virtio
         {
             DriverError err = virtio_reset_device();
             if (err != DriverError.Ok) return err;
-            virtio_add_status(VirtioStatus.ACKNOWLEDGE, "3.1.1 step 2", "register_virtio_device -> virtio_add_status");
-            virtio_add_status(VirtioStatus.DRIVER, "3.1.1 step 3", "virtio_dev_probe -> virtio_add_status");
+            virtio_add_status(VirtioStatus.ACKNOWLEDGE, "3.1.1 step 2"u8, "register_virtio_device -> virtio_add_status"u8);
+            virtio_add_status(VirtioStatus.DRIVER, "3.1.1 step 3"u8, "virtio_dev_probe -> virtio_add_status"u8);
             return DriverError.Ok;
         }
 
@@ -133,22 +134,22 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
-                Log.Write("device features ");
+                Log.Write("device features "u8);
                 Log.Hex(DeviceFeatures);
-                Log.Write(" = ");
+                Log.Write(" = "u8);
                 VirtioFeatures.Print(DeviceFeatures);
-                Log.Write(": select 0/1 iowrite32 common+0x00, ioread32 common+0x04");
-                VirtioNarration.End("3.1.1 step 4, 4.1.4.3", "vp_get_features -> vp_modern_get_features");
+                Log.Write(": select 0/1 iowrite32 common+0x00, ioread32 common+0x04"u8);
+                VirtioNarration.End("3.1.1 step 4, 4.1.4.3"u8, "vp_get_features -> vp_modern_get_features"u8);
             }
 
             ulong missing = required & ~DeviceFeatures;
             if (missing != 0)
             {
-                Log.Write("virtio ");
+                Log.Write("virtio "u8);
                 Pci.WriteBdf();
-                Log.Write(": device lacks required features ");
+                Log.Write(": device lacks required features "u8);
                 VirtioFeatures.Print(missing);
-                Log.Write(" [virtio_dev_probe]");
+                Log.Write(" [virtio_dev_probe]"u8);
                 Log.Line();
                 virtio_fail();
                 return DriverError.MissingRequiredFeatures;
@@ -159,27 +160,27 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
-                Log.Write("driver features ");
+                Log.Write("driver features "u8);
                 Log.Hex(Features);
-                Log.Write(" = ");
+                Log.Write(" = "u8);
                 VirtioFeatures.Print(Features);
-                Log.Write(": select 0/1 iowrite32 common+0x08, iowrite32 common+0x0c");
-                VirtioNarration.End("3.1.1 step 4, 2.2", "vp_finalize_features -> vp_modern_set_features");
+                Log.Write(": select 0/1 iowrite32 common+0x08, iowrite32 common+0x0c"u8);
+                VirtioNarration.End("3.1.1 step 4, 2.2"u8, "vp_finalize_features -> vp_modern_set_features"u8);
             }
 
             // §3.1.1 step 5-6: set FEATURES_OK, then re-read: if the bit is not there the
             // device does not support this subset and the device is unusable.
-            byte status = virtio_add_status(VirtioStatus.FEATURES_OK, "3.1.1 step 5", "virtio_features_ok -> virtio_add_status");
+            byte status = virtio_add_status(VirtioStatus.FEATURES_OK, "3.1.1 step 5"u8, "virtio_features_ok -> virtio_add_status"u8);
             byte back = Vp.vp_modern_get_status();
             if ((back & VirtioStatus.FEATURES_OK) == 0)
             {
-                Log.Write("virtio ");
+                Log.Write("virtio "u8);
                 Pci.WriteBdf();
-                Log.Write(": device refuses features ");
+                Log.Write(": device refuses features "u8);
                 Log.Hex(Features);
-                Log.Write(": status read back ");
+                Log.Write(": status read back "u8);
                 Log.Hex(back, 2);
-                Log.Write(" without FEATURES_OK; setting FAILED [virtio_features_ok]");
+                Log.Write(" without FEATURES_OK; setting FAILED [virtio_features_ok]"u8);
                 Log.Line();
                 virtio_fail();
                 return DriverError.FeaturesRefused;
@@ -187,11 +188,11 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
-                Log.Write("status read back ");
+                Log.Write("status read back "u8);
                 Log.Hex(back, 2);
-                Log.Write(": FEATURES_OK accepted");
-                VirtioNarration.Reg("ioread8", VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
-                VirtioNarration.End("3.1.1 step 6", "virtio_features_ok -> vp_get_status");
+                Log.Write(": FEATURES_OK accepted"u8);
+                VirtioNarration.Reg("ioread8"u8, VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
+                VirtioNarration.End("3.1.1 step 6"u8, "virtio_features_ok -> vp_get_status"u8);
             }
             return DriverError.Ok;
         }
@@ -209,7 +210,7 @@ namespace GuestOS.Drivers.Virtio
             VirtioIrqMode mode = polling ? VirtioIrqMode.Polling : VirtioIrqMode.PerQueueVectors;
             while (true)
             {
-                string why = null;
+                ReadOnlySpan<byte> why = default;
                 if (mode != VirtioIrqMode.Polling && !Vectors.Request(mode, nvqs, out why))
                 {
                     NarrateFallback(mode, why);
@@ -228,7 +229,7 @@ namespace GuestOS.Drivers.Virtio
                     for (ushort j = 0; j < i; j++) { vqs[j].vring_del_virtqueue(); vqs[j] = null; _vqs[j] = null; }
                     if (err != DriverError.NoVector) return err;
                     Vectors.Release();
-                    NarrateFallback(mode, "the device answered NO_VECTOR for a queue vector");
+                    NarrateFallback(mode, "the device answered NO_VECTOR for a queue vector"u8);
                     mode = mode - 1;
                     continue;
                 }
@@ -243,26 +244,26 @@ namespace GuestOS.Drivers.Virtio
                 if (VirtioNarration.On)
                 {
                     VirtioNarration.Begin(Pci);
-                    Log.Write("interrupts: ");
+                    Log.Write("interrupts: "u8);
                     Log.Write(VirtioPciVectors.ModeName(mode));
-                    if (mode != VirtioIrqMode.Polling) { Log.Write(", "); Log.Dec(Vectors.TableSize); Log.Write(" in the table; config vector 0 read back"); }
-                    Log.Write("; queues enabled");
-                    VirtioNarration.End("4.1.5.1.2, 4.1.4.3", "vp_find_vqs_msix -> vp_request_msix_vectors, vp_modern_config_vector");
+                    if (mode != VirtioIrqMode.Polling) { Log.Write(", "u8); Log.Dec(Vectors.TableSize); Log.Write(" in the table; config vector 0 read back"u8); }
+                    Log.Write("; queues enabled"u8);
+                    VirtioNarration.End("4.1.5.1.2, 4.1.4.3"u8, "vp_find_vqs_msix -> vp_request_msix_vectors, vp_modern_config_vector"u8);
                 }
                 return DriverError.Ok;
             }
         }
 
-        private void NarrateFallback(VirtioIrqMode mode, string why)
+        private void NarrateFallback(VirtioIrqMode mode, ReadOnlySpan<byte> why)
         {
-            Log.Write("virtio ");
+            Log.Write("virtio "u8);
             Pci.WriteBdf();
-            Log.Write(": ");
+            Log.Write(": "u8);
             Log.Write(VirtioPciVectors.ModeName(mode));
-            Log.Write(" not possible: ");
+            Log.Write(" not possible: "u8);
             Log.Write(why);
-            if (Vectors.TableSize != 0) { Log.Write(" ("); Log.Dec(Vectors.TableSize); Log.Write(" in the table)"); }
-            Log.Write("; falling back [vp_find_vqs]");
+            if (Vectors.TableSize != 0) { Log.Write(" ("u8); Log.Dec(Vectors.TableSize); Log.Write(" in the table)"u8); }
+            Log.Write("; falling back [vp_find_vqs]"u8);
             Log.Line();
         }
 
@@ -274,11 +275,11 @@ namespace GuestOS.Drivers.Virtio
         {
             vq = null;
             ushort numQueues = Vp.vp_modern_get_num_queues();
-            if (index >= numQueues) return QueueError(index, "index >= num_queues", numQueues, DriverError.QueueNotAvailable);
+            if (index >= numQueues) return QueueError(index, "index >= num_queues"u8, numQueues, DriverError.QueueNotAvailable);
 
             ushort num = Vp.vp_modern_get_queue_size(index);
-            if (num == 0) return QueueError(index, "queue_size reads 0 (not available)", 0, DriverError.QueueNotAvailable);
-            if (Vp.vp_modern_get_queue_enable(index)) return QueueError(index, "already enabled", 1, DriverError.QueueAlreadyEnabled);
+            if (num == 0) return QueueError(index, "queue_size reads 0 (not available)"u8, 0, DriverError.QueueNotAvailable);
+            if (Vp.vp_modern_get_queue_enable(index)) return QueueError(index, "already enabled"u8, 1, DriverError.QueueAlreadyEnabled);
             if (!VringCreate.vring_size_valid(num, Features))
                 return QueueError(index, VringCreate.vring_size_rule(Features), num, DriverError.QueueSizeInvalid);
 
@@ -289,7 +290,7 @@ namespace GuestOS.Drivers.Virtio
             DriverError err;
             bool eventIdx = VirtioFeatures.Has(Features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
             Virtqueue svq = VringCreate.vring_create_virtqueue(index, want, Features, notifier, out err);
-            if (svq == null) return QueueError(index, "cannot create ring", want, err);
+            if (svq == null) return QueueError(index, "cannot create ring"u8, want, err);
 
             // vp_active_vq: the size we really use, then where the three areas are.
             Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
@@ -311,23 +312,23 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioNarration.On)
             {
                 VirtioNarration.Begin(Pci);
-                Log.Write("queue ");
+                Log.Write("queue "u8);
                 Log.Dec(index);
-                Log.Write(": size ");
+                Log.Write(": size "u8);
                 Log.Dec(num);
-                if (svq.Num != num) { Log.Write(" -> "); Log.Dec(svq.Num); }
-                Log.Write(", desc ");
+                if (svq.Num != num) { Log.Write(" -> "u8); Log.Dec(svq.Num); }
+                Log.Write(", desc "u8);
                 Log.Hex(svq.DescAreaPhys);
-                Log.Write(" driver +");
+                Log.Write(" driver +"u8);
                 Log.Hex(svq.DriverAreaPhys - svq.DescAreaPhys);
-                Log.Write(" device +");
+                Log.Write(" device +"u8);
                 Log.Hex(svq.DeviceAreaPhys - svq.DescAreaPhys);
-                Log.Write(eventIdx ? ", EVENT_IDX" : ", no EVENT_IDX");
-                if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR) { Log.Write(", MSI-X vector "); Log.Dec(vector); }
-                Log.Write(", notify at notify+");
+                Log.Write(eventIdx ? ", EVENT_IDX"u8 : ", no EVENT_IDX"u8);
+                if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR) { Log.Write(", MSI-X vector "u8); Log.Dec(vector); }
+                Log.Write(", notify at notify+"u8);
                 Log.Hex(notifyAddr - Vp.NotifyBase);
-                Log.Write(": iowrite16 common+0x16/0x18/0x1a, iowrite32 common+0x20..0x34, ioread16 common+0x1e");
-                VirtioNarration.End("3.1.1 step 7, 4.1.5.1.3", "setup_vq, vp_active_vq, vp_modern_queue_vector, vp_modern_map_vq_notify");
+                Log.Write(": iowrite16 common+0x16/0x18/0x1a, iowrite32 common+0x20..0x34, ioread16 common+0x1e"u8);
+                VirtioNarration.End("3.1.1 step 7, 4.1.5.1.3"u8, "setup_vq, vp_active_vq, vp_modern_queue_vector, vp_modern_map_vq_notify"u8);
             }
 
             if (index >= _vqs.Length)
@@ -364,7 +365,7 @@ namespace GuestOS.Drivers.Virtio
         // Step 8: DRIVER_OK, one iowrite8 to device_status (common+0x14).
         public void virtio_device_ready()
         {
-            virtio_add_status(VirtioStatus.DRIVER_OK, "3.1.1 step 8", "virtio_device_ready -> vp_modern_set_status");
+            virtio_add_status(VirtioStatus.DRIVER_OK, "3.1.1 step 8"u8, "virtio_device_ready -> vp_modern_set_status"u8);
         }
 
         // §2.1.2: the device sets DEVICE_NEEDS_RESET when it can no longer operate; the driver
@@ -379,7 +380,7 @@ namespace GuestOS.Drivers.Virtio
         {
             byte status = (byte)(Vp.vp_modern_get_status() | VirtioStatus.FAILED);
             Vp.vp_modern_set_status(status);
-            VirtioNarration.Status(Pci, VirtioStatus.FAILED, status, "2.1", "virtio_add_status(FAILED)");
+            VirtioNarration.Status(Pci, VirtioStatus.FAILED, status, "2.1"u8, "virtio_add_status(FAILED)"u8);
         }
 
         // Undo everything: reset (the device stops touching memory), then free the rings
@@ -396,17 +397,17 @@ namespace GuestOS.Drivers.Virtio
             return err;
         }
 
-        private DriverError QueueError(ushort index, string what, ulong value, DriverError e)
+        private DriverError QueueError(ushort index, ReadOnlySpan<byte> what, ulong value, DriverError e)
         {
-            Log.Write("virtio ");
+            Log.Write("virtio "u8);
             Pci.WriteBdf();
-            Log.Write(": queue ");
+            Log.Write(": queue "u8);
             Log.Dec(index);
-            Log.Write(": ");
+            Log.Write(": "u8);
             Log.Write(what);
-            Log.Write(" (");
+            Log.Write(" ("u8);
             Log.Dec(value);
-            Log.Write(") [setup_vq]");
+            Log.Write(") [setup_vq]"u8);
             Log.Line();
             return e;
         }

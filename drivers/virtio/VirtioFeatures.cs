@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Virtio
@@ -37,38 +38,38 @@ namespace GuestOS.Drivers.Virtio
 
         public static bool Has(ulong features, ulong bit) { return (features & bit) != 0; }
 
-        public static string Name(int bit)
+        public static ReadOnlySpan<byte> Name(int bit)
         {
             switch (bit)
             {
-                case 28: return "INDIRECT_DESC";
-                case 29: return "EVENT_IDX";
-                case 32: return "VERSION_1";
-                case 33: return "ACCESS_PLATFORM";
-                case 34: return "RING_PACKED";
-                case 35: return "IN_ORDER";
-                case 36: return "ORDER_PLATFORM";
-                case 37: return "SR_IOV";
-                case 38: return "NOTIFICATION_DATA";
-                case 39: return "NOTIF_CONFIG_DATA";
-                case 40: return "RING_RESET";
+                case 28: return "INDIRECT_DESC"u8;
+                case 29: return "EVENT_IDX"u8;
+                case 32: return "VERSION_1"u8;
+                case 33: return "ACCESS_PLATFORM"u8;
+                case 34: return "RING_PACKED"u8;
+                case 35: return "IN_ORDER"u8;
+                case 36: return "ORDER_PLATFORM"u8;
+                case 37: return "SR_IOV"u8;
+                case 38: return "NOTIFICATION_DATA"u8;
+                case 39: return "NOTIF_CONFIG_DATA"u8;
+                case 40: return "RING_RESET"u8;
             }
-            return null;
+            return default;
         }
 
         // "VERSION_1 EVENT_IDX bit3" for narration.
         public static void Print(ulong features)
         {
-            if (features == 0) { Log.Write("none"); return; }
+            if (features == 0) { Log.Write("none"u8); return; }
             bool first = true;
             for (int bit = 0; bit < 64; bit++)
             {
                 if ((features & (1UL << bit)) == 0) continue;
                 if (!first) Log.Write(' ');
                 first = false;
-                string n = Name(bit);
-                if (n != null) Log.Write(n);
-                else { Log.Write("bit"); Log.Dec((ulong)bit); }
+                ReadOnlySpan<byte> n = Name(bit);
+                if (!n.IsEmpty) Log.Write(n);
+                else { Log.Write("bit"u8); Log.Dec((ulong)bit); }
             }
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Drivers.Pci;
 
 namespace GuestOS.Drivers.Virtio
@@ -26,23 +27,23 @@ namespace GuestOS.Drivers.Virtio
 
         public static bool IsTransitional(PciDevice d) { return d.DeviceId < 0x1040; }
 
-        public static string Name(int id)
+        public static ReadOnlySpan<byte> Name(int id)
         {
             switch (id)
             {
-                case 1: return "net";
-                case 2: return "block";
-                case 3: return "console";
-                case 4: return "rng";
-                case 5: return "balloon";
-                case 8: return "scsi";
-                case 9: return "9p";
-                case 16: return "gpu";
-                case 18: return "input";
-                case 19: return "vsock";
-                case 26: return "fs";
+                case 1: return "net"u8;
+                case 2: return "block"u8;
+                case 3: return "console"u8;
+                case 4: return "rng"u8;
+                case 5: return "balloon"u8;
+                case 8: return "scsi"u8;
+                case 9: return "9p"u8;
+                case 16: return "gpu"u8;
+                case 18: return "input"u8;
+                case 19: return "vsock"u8;
+                case 26: return "fs"u8;
             }
-            return "device";
+            return "device"u8;
         }
     }
 }

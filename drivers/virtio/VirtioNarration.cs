@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
 
@@ -13,45 +14,45 @@ namespace GuestOS.Drivers.Virtio
 
         public static void Begin(PciDevice d)
         {
-            Log.Write("virtio ");
+            Log.Write("virtio "u8);
             d.WriteBdf();
-            Log.Write(": ");
+            Log.Write(": "u8);
         }
 
         // "  spec <section> [<linux>]" and the end of the line.
-        public static void End(string spec, string linux)
+        public static void End(ReadOnlySpan<byte> spec, ReadOnlySpan<byte> linux)
         {
-            Log.Write("  spec ");
+            Log.Write("  spec "u8);
             Log.Write(spec);
-            Log.Write(" [");
+            Log.Write(" ["u8);
             Log.Write(linux);
             Log.Write(']');
             Log.Line();
         }
 
         // A register access in the common configuration: "iowrite8 common+0x14".
-        public static void Reg(string access, uint offset)
+        public static void Reg(ReadOnlySpan<byte> access, uint offset)
         {
             Log.Write(' ');
             Log.Write(access);
-            Log.Write(" common+");
+            Log.Write(" common+"u8);
             Log.Hex(offset, 2);
         }
 
-        public static void Status(PciDevice d, byte added, byte status, string spec, string linux)
+        public static void Status(PciDevice d, byte added, byte status, ReadOnlySpan<byte> spec, ReadOnlySpan<byte> linux)
         {
             if (!On) return;
             Begin(d);
-            Log.Write("status <- ");
-            if (added == 0) Log.Write("0 (reset)");
+            Log.Write("status <- "u8);
+            if (added == 0) Log.Write("0 (reset)"u8);
             else
             {
                 VirtioStatus.Print(added);
-                Log.Write(" (");
+                Log.Write(" ("u8);
                 Log.Hex(status, 2);
                 Log.Write(')');
             }
-            Reg("iowrite8", VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
+            Reg("iowrite8"u8, VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
             End(spec, linux);
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
 
@@ -42,14 +43,14 @@ namespace GuestOS.Drivers.Virtio
             m.CommonCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_COMMON_CFG);
             if (m.CommonCap == 0)
             {
-                m.Error("no usable COMMON capability: leaving for legacy driver", DriverError.NotVirtioModern);
+                m.Error("no usable COMMON capability: leaving for legacy driver"u8, DriverError.NotVirtioModern);
                 return DriverError.NotVirtioModern;
             }
             // "If common is there, these should be too..."
             m.IsrCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_ISR_CFG);
             m.NotifyCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_NOTIFY_CFG);
-            if (m.IsrCap == 0) { m.Error("missing ISR capability", DriverError.MissingIsrCap); return DriverError.MissingIsrCap; }
-            if (m.NotifyCap == 0) { m.Error("missing NOTIFY capability", DriverError.MissingNotifyCap); return DriverError.MissingNotifyCap; }
+            if (m.IsrCap == 0) { m.Error("missing ISR capability"u8, DriverError.MissingIsrCap); return DriverError.MissingIsrCap; }
+            if (m.NotifyCap == 0) { m.Error("missing NOTIFY capability"u8, DriverError.MissingNotifyCap); return DriverError.MissingNotifyCap; }
             // Only mandatory for devices that have device-specific configuration.
             m.DeviceCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_DEVICE_CFG);
 
@@ -93,10 +94,10 @@ namespace GuestOS.Drivers.Virtio
                 if (type != cfgType) continue;
                 byte capLen = Pci.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_LEN);
                 byte bar = Pci.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_BAR);
-                if (capLen < minCapLen) { Skip(pos, cfgType, "cap_len too short", capLen); continue; }
-                if (bar > 5) { Skip(pos, cfgType, "reserved BAR index", bar); continue; }
+                if (capLen < minCapLen) { Skip(pos, cfgType, "cap_len too short"u8, capLen); continue; }
+                if (bar > 5) { Skip(pos, cfgType, "reserved BAR index"u8, bar); continue; }
                 PciBar b = Pci.Bar(bar);
-                if (b == null || !b.IsImplemented) { Skip(pos, cfgType, "BAR not implemented", bar); continue; }
+                if (b == null || !b.IsImplemented) { Skip(pos, cfgType, "BAR not implemented"u8, bar); continue; }
                 return pos;
             }
             return 0;
@@ -117,14 +118,14 @@ namespace GuestOS.Drivers.Virtio
 
             if (length <= start || length - start < minlen)
             {
-                CapError(off, type, "length too short", length, DriverError.CapLengthTooShort);
+                CapError(off, type, "length too short"u8, length, DriverError.CapLengthTooShort);
                 return DriverError.CapLengthTooShort;
             }
             length -= start;
             offset += start;   // both are < 2^32 + 2^32: no wrap in 64 bits
             if ((offset & (align - 1)) != 0)
             {
-                CapError(off, type, "offset not aligned", offset, DriverError.CapMisaligned);
+                CapError(off, type, "offset not aligned"u8, offset, DriverError.CapMisaligned);
                 return DriverError.CapMisaligned;
             }
             if (length > size) length = size;
@@ -132,24 +133,24 @@ namespace GuestOS.Drivers.Virtio
             PciBar bar = Pci.Bar(barIndex);
             if (bar == null || !bar.IsImplemented || offset > bar.Size || length > bar.Size - offset)
             {
-                CapError(off, type, "region outside its BAR, offset", offset, DriverError.CapOutsideBar);
+                CapError(off, type, "region outside its BAR, offset"u8, offset, DriverError.CapOutsideBar);
                 return DriverError.CapOutsideBar;
             }
             if (!bar.IsMemory)
             {
-                CapError(off, type, "structure in an I/O BAR (unsupported), BAR", barIndex, DriverError.BarNotMemory);
+                CapError(off, type, "structure in an I/O BAR (unsupported), BAR"u8, barIndex, DriverError.BarNotMemory);
                 return DriverError.BarNotMemory;
             }
             if (bar.Address == 0)
             {
-                CapError(off, type, "BAR not assigned, BAR", barIndex, DriverError.BarNotAssigned);
+                CapError(off, type, "BAR not assigned, BAR"u8, barIndex, DriverError.BarNotAssigned);
                 return DriverError.BarNotAssigned;
             }
             ulong mapLen = length == 0 ? 1 : length;
             addr = Io.ioremap(bar.CpuAddress + offset, mapLen);
             if (addr == 0)
             {
-                CapError(off, type, "ioremap failed at", bar.CpuAddress + offset, DriverError.IoremapFailed);
+                CapError(off, type, "ioremap failed at"u8, bar.CpuAddress + offset, DriverError.IoremapFailed);
                 return DriverError.IoremapFailed;
             }
             mappedLen = length;
@@ -251,15 +252,15 @@ namespace GuestOS.Drivers.Virtio
             ulong at = (ulong)off * NotifyOffMultiplier;
             if (at + 2 > NotifyLen)
             {
-                Log.Write("virtio ");
+                Log.Write("virtio "u8);
                 Pci.WriteBdf();
-                Log.Write(": bad notification offset ");
+                Log.Write(": bad notification offset "u8);
                 Log.Dec(off);
-                Log.Write(" (x ");
+                Log.Write(" (x "u8);
                 Log.Dec(NotifyOffMultiplier);
-                Log.Write(") for queue ");
+                Log.Write(") for queue "u8);
                 Log.Dec(index);
-                Log.Write(" > ");
+                Log.Write(" > "u8);
                 Log.Dec(NotifyLen);
                 Log.Line();
                 return DriverError.NotifyOffsetOutOfRange;
@@ -287,62 +288,62 @@ namespace GuestOS.Drivers.Virtio
 
         private void Prefix()
         {
-            Log.Write("virtio ");
+            Log.Write("virtio "u8);
             Pci.WriteBdf();
-            Log.Write(": ");
+            Log.Write(": "u8);
         }
 
-        private void Error(string what, DriverError e)
+        private void Error(ReadOnlySpan<byte> what, DriverError e)
         {
             Prefix();
             Log.Write(what);
-            Log.Write(" [vp_modern_probe]");
+            Log.Write(" [vp_modern_probe]"u8);
             Log.Line();
         }
 
-        private void Skip(uint pos, byte cfgType, string why, ulong value)
+        private void Skip(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
         {
             Prefix();
-            Log.Write("ignoring ");
+            Log.Write("ignoring "u8);
             Log.Write(VirtioPciRegs.CfgTypeName(cfgType));
-            Log.Write(" capability at ");
+            Log.Write(" capability at "u8);
             Log.Hex(pos);
-            Log.Write(": ");
+            Log.Write(": "u8);
             Log.Write(why);
-            Log.Write(" (");
+            Log.Write(" ("u8);
             Log.Dec(value);
-            Log.Write(") [virtio_pci_find_capability]");
+            Log.Write(") [virtio_pci_find_capability]"u8);
             Log.Line();
         }
 
-        private void CapError(uint pos, byte cfgType, string why, ulong value, DriverError e)
+        private void CapError(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value, DriverError e)
         {
             Prefix();
             Log.Write(VirtioPciRegs.CfgTypeName(cfgType));
-            Log.Write(" capability at ");
+            Log.Write(" capability at "u8);
             Log.Hex(pos);
-            Log.Write(": ");
+            Log.Write(": "u8);
             Log.Write(why);
             Log.Write(' ');
             Log.Hex(value);
-            Log.Write(" [vp_modern_map_capability]");
+            Log.Write(" [vp_modern_map_capability]"u8);
             Log.Line();
         }
 
-        private void NarrateRegion(string name, uint cap, ulong addr, ulong len)
+        private void NarrateRegion(ReadOnlySpan<byte> name, uint cap, ulong addr, ulong len)
         {
             Prefix();
-            Log.Write("  ");
+            Log.Write("  "u8);
             Log.Write(name);
-            Log.Write(" cap ");
+            Log.Write(" cap "u8);
             Log.Hex(cap);
-            Log.Write(" -> BAR");
+            Log.Write(" -> BAR"u8);
             Log.Dec(Pci.Read8(cap + VirtioPciRegs.VIRTIO_PCI_CAP_BAR));
             Log.Write('+');
             Log.Hex(Pci.Read32(cap + VirtioPciRegs.VIRTIO_PCI_CAP_OFFSET));
-            Log.Write(" len ");
+            Log.Write(" len "u8);
             Log.Hex(len);
-            Log.Write(" mapped at ");
+            Log.Write(" mapped at "u8);
             Log.Hex(addr);
             Log.Line();
         }
@@ -350,21 +351,21 @@ namespace GuestOS.Drivers.Virtio
         private void NarrateProbe()
         {
             Prefix();
-            Log.Write("modern virtio-pci ");
+            Log.Write("modern virtio-pci "u8);
             Log.Write(VirtioIds.Name(VirtioId));
-            Log.Write(VirtioIds.IsTransitional(Pci) ? " (transitional id, virtio id from subsystem)" : " (modern id 0x1040+id)");
-            Log.Write(": capabilities found and checked  spec 4.1.4 [vp_modern_probe]");
+            Log.Write(VirtioIds.IsTransitional(Pci) ? " (transitional id, virtio id from subsystem)"u8 : " (modern id 0x1040+id)"u8);
+            Log.Write(": capabilities found and checked  spec 4.1.4 [vp_modern_probe]"u8);
             Log.Line();
-            NarrateRegion("COMMON", CommonCap, Common, VirtioPciRegs.VIRTIO_PCI_COMMON_CFG_SIZE);
-            NarrateRegion("ISR   ", IsrCap, Isr, 1);
-            NarrateRegion("NOTIFY", NotifyCap, NotifyBase, NotifyLen);
+            NarrateRegion("COMMON"u8, CommonCap, Common, VirtioPciRegs.VIRTIO_PCI_COMMON_CFG_SIZE);
+            NarrateRegion("ISR   "u8, IsrCap, Isr, 1);
+            NarrateRegion("NOTIFY"u8, NotifyCap, NotifyBase, NotifyLen);
             Prefix();
-            Log.Write("    notify_off_multiplier ");
+            Log.Write("    notify_off_multiplier "u8);
             Log.Dec(NotifyOffMultiplier);
-            if (NotifyOffMultiplier == 0) Log.Write(" (all queues share one notify address)");
-            Log.Write("  spec 4.1.4.4");
+            if (NotifyOffMultiplier == 0) Log.Write(" (all queues share one notify address)"u8);
+            Log.Write("  spec 4.1.4.4"u8);
             Log.Line();
-            if (DeviceCap != 0) NarrateRegion("DEVICE", DeviceCap, Device, DeviceLen);
+            if (DeviceCap != 0) NarrateRegion("DEVICE"u8, DeviceCap, Device, DeviceLen);
         }
     }
 }

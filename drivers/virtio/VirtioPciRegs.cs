@@ -1,3 +1,4 @@
+using System;
 namespace GuestOS.Drivers.Virtio
 {
     // The virtio-over-PCI register layout (virtio 1.2 §4.1.4), with Linux's names from
@@ -51,19 +52,19 @@ namespace GuestOS.Drivers.Virtio
 
         public const ushort VIRTIO_MSI_NO_VECTOR = 0xFFFF;
 
-        public static string CfgTypeName(byte t)
+        public static ReadOnlySpan<byte> CfgTypeName(byte t)
         {
             switch (t)
             {
-                case VIRTIO_PCI_CAP_COMMON_CFG: return "COMMON";
-                case VIRTIO_PCI_CAP_NOTIFY_CFG: return "NOTIFY";
-                case VIRTIO_PCI_CAP_ISR_CFG: return "ISR";
-                case VIRTIO_PCI_CAP_DEVICE_CFG: return "DEVICE";
-                case VIRTIO_PCI_CAP_PCI_CFG: return "PCI_CFG";
-                case VIRTIO_PCI_CAP_SHARED_MEMORY_CFG: return "SHARED_MEMORY";
-                case VIRTIO_PCI_CAP_VENDOR_CFG: return "VENDOR";
+                case VIRTIO_PCI_CAP_COMMON_CFG: return "COMMON"u8;
+                case VIRTIO_PCI_CAP_NOTIFY_CFG: return "NOTIFY"u8;
+                case VIRTIO_PCI_CAP_ISR_CFG: return "ISR"u8;
+                case VIRTIO_PCI_CAP_DEVICE_CFG: return "DEVICE"u8;
+                case VIRTIO_PCI_CAP_PCI_CFG: return "PCI_CFG"u8;
+                case VIRTIO_PCI_CAP_SHARED_MEMORY_CFG: return "SHARED_MEMORY"u8;
+                case VIRTIO_PCI_CAP_VENDOR_CFG: return "VENDOR"u8;
             }
-            return "reserved";
+            return "reserved"u8;
         }
     }
 }

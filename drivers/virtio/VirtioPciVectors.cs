@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
 
@@ -69,9 +70,9 @@ namespace GuestOS.Drivers.Virtio
         // masked, allocate a platform interrupt per entry in use, write the messages, unmask,
         // then give the device its configuration vector and read it back. False (and `why`)
         // if this mode cannot work; nothing is left unmasked then.
-        public bool Request(VirtioIrqMode mode, ushort nvqs, out string why)
+        public bool Request(VirtioIrqMode mode, ushort nvqs, out ReadOnlySpan<byte> why)
         {
-            why = null;
+            why = default;
             if (_msix == null)
             {
                 _msix = PciMsix.pci_msix_enable(Dev.Pci, out why);
@@ -82,7 +83,7 @@ namespace GuestOS.Drivers.Virtio
                 _allocated = new bool[TableSize];
             }
             uint needed = mode == VirtioIrqMode.PerQueueVectors ? 1u + nvqs : 1u;
-            if (TableSize < needed) { why = "too few MSI-X vectors"; return false; }
+            if (TableSize < needed) { why = "too few MSI-X vectors"u8; return false; }
 
             ushort requesterId = (ushort)(Dev.Pci.Bus << 8 | Dev.Pci.Dev << 3 | Dev.Pci.Fn);
             for (uint e = 0; e < needed; e++)
@@ -90,7 +91,7 @@ namespace GuestOS.Drivers.Virtio
                 if (_allocated[e]) continue;
                 VirtioVectorHandler h = new VirtioVectorHandler();
                 h.Owner = this;
-                if (!Irq.AllocateMsi(requesterId, h, out _messages[e])) { why = "the platform has no free MSI"; return false; }
+                if (!Irq.AllocateMsi(requesterId, h, out _messages[e])) { why = "the platform has no free MSI"u8; return false; }
                 _handlers[e] = h;
                 _allocated[e] = true;
             }
@@ -108,7 +109,7 @@ namespace GuestOS.Drivers.Virtio
             if (Dev.Vp.vp_modern_config_vector((ushort)ConfigEntry) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
             {
                 Release();
-                why = "the device answered NO_VECTOR for the configuration vector";
+                why = "the device answered NO_VECTOR for the configuration vector"u8;
                 return false;
             }
             return true;
@@ -146,11 +147,11 @@ namespace GuestOS.Drivers.Virtio
             if (!handled) Spurious++;
         }
 
-        public static string ModeName(VirtioIrqMode mode)
+        public static ReadOnlySpan<byte> ModeName(VirtioIrqMode mode)
         {
-            if (mode == VirtioIrqMode.PerQueueVectors) return "MSI-X, a vector per queue plus one for configuration changes";
-            if (mode == VirtioIrqMode.SharedVector) return "MSI-X, one vector shared by the queues and configuration changes";
-            return "polling (no interrupts)";
+            if (mode == VirtioIrqMode.PerQueueVectors) return "MSI-X, a vector per queue plus one for configuration changes"u8;
+            if (mode == VirtioIrqMode.SharedVector) return "MSI-X, one vector shared by the queues and configuration changes"u8;
+            return "polling (no interrupts)"u8;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Virtio
@@ -15,14 +16,14 @@ namespace GuestOS.Drivers.Virtio
         // "ACKNOWLEDGE|DRIVER|FEATURES_OK" for narration.
         public static void Print(byte status)
         {
-            if (status == 0) { Log.Write("0"); return; }
+            if (status == 0) { Log.Write("0"u8); return; }
             bool first = true;
-            PrintBit(status, ACKNOWLEDGE, "ACKNOWLEDGE", ref first);
-            PrintBit(status, DRIVER, "DRIVER", ref first);
-            PrintBit(status, FEATURES_OK, "FEATURES_OK", ref first);
-            PrintBit(status, DRIVER_OK, "DRIVER_OK", ref first);
-            PrintBit(status, DEVICE_NEEDS_RESET, "DEVICE_NEEDS_RESET", ref first);
-            PrintBit(status, FAILED, "FAILED", ref first);
+            PrintBit(status, ACKNOWLEDGE, "ACKNOWLEDGE"u8, ref first);
+            PrintBit(status, DRIVER, "DRIVER"u8, ref first);
+            PrintBit(status, FEATURES_OK, "FEATURES_OK"u8, ref first);
+            PrintBit(status, DRIVER_OK, "DRIVER_OK"u8, ref first);
+            PrintBit(status, DEVICE_NEEDS_RESET, "DEVICE_NEEDS_RESET"u8, ref first);
+            PrintBit(status, FAILED, "FAILED"u8, ref first);
             byte known = ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK | DEVICE_NEEDS_RESET | FAILED;
             if ((status & ~known) != 0)
             {
@@ -31,7 +32,7 @@ namespace GuestOS.Drivers.Virtio
             }
         }
 
-        private static void PrintBit(byte status, byte bit, string name, ref bool first)
+        private static void PrintBit(byte status, byte bit, ReadOnlySpan<byte> name, ref bool first)
         {
             if ((status & bit) == 0) return;
             if (!first) Log.Write('|');

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Drivers.Virtio
@@ -83,20 +84,20 @@ namespace GuestOS.Drivers.Virtio
 
         // BAD_RING: the device broke the ring's rules. Report once, and refuse all further work
         // on this queue. layout: "" or " (packed)", for the message.
-        protected DriverError BadRing(DriverError why, ulong value, string layout)
+        protected DriverError BadRing(DriverError why, ulong value, ReadOnlySpan<byte> layout)
         {
             Broken = true;
             BrokenReason = why;
-            Log.Write("virtqueue ");
+            Log.Write("virtqueue "u8);
             Log.Dec(Index);
             Log.Write(layout);
-            Log.Write(": device error: ");
+            Log.Write(": device error: "u8);
             Log.Write(DriverErrors.Name(why));
-            Log.Write(" (");
+            Log.Write(" ("u8);
             Log.Dec(value);
-            Log.Write(", queue size ");
+            Log.Write(", queue size "u8);
             Log.Dec(Num);
-            Log.Write("); queue marked broken [BAD_RING]");
+            Log.Write("); queue marked broken [BAD_RING]"u8);
             Log.Line();
             return why;
         }

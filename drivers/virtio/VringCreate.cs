@@ -1,3 +1,4 @@
+using System;
 namespace GuestOS.Drivers.Virtio
 {
     // Linux's vring_create_virtqueue: the one place that picks the ring layout from the
@@ -24,11 +25,11 @@ namespace GuestOS.Drivers.Virtio
         }
 
         // The rule above in words, for the error message.
-        public static string vring_size_rule(ulong features)
+        public static ReadOnlySpan<byte> vring_size_rule(ulong features)
         {
             if (VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_RING_PACKED))
-                return "packed ring size is not 1..32768";
-            return "split ring size is not a power of 2 up to 32768";
+                return "packed ring size is not 1..32768"u8;
+            return "split ring size is not a power of 2 up to 32768"u8;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Kernel.Boot
@@ -41,12 +42,12 @@ namespace GuestOS.Kernel.Boot
         public static ulong Be64(byte* p) => (ulong)Be32(p) << 32 | Be32(p + 4);
 
         // The n-th node (0-based) whose `compatible` list contains `compatible`.
-        public static DtNode FindCompatible(string compatible, int index) => Find(compatible, null, index);
+        public static DtNode FindCompatible(ReadOnlySpan<byte> compatible, int index) => Find(compatible, default, index);
 
         // The n-th node whose name is `name` or starts with `name@` (e.g. "memory", "chosen").
-        public static DtNode FindByName(string name, int index) => Find(null, name, index);
+        public static DtNode FindByName(ReadOnlySpan<byte> name, int index) => Find(default, name, index);
 
-        private static DtNode Find(string compatible, string name, int index)
+        private static DtNode Find(ReadOnlySpan<byte> compatible, ReadOnlySpan<byte> name, int index)
         {
             DtNode result;
             result.Offset = -1; result.AddressCells = 2; result.SizeCells = 1;
@@ -67,7 +68,7 @@ namespace GuestOS.Kernel.Boot
                     if (depth >= MaxDepth) return result;
                     depth++;
                     addressCells[depth] = 2; sizeCells[depth] = 1;
-                    bool match = name != null ? NameMatches(nodeName, name)
+                    bool match = !name.IsEmpty ? NameMatches(nodeName, name)
                                               : HasCompatible(token, compatible);
                     if (match && index-- == 0)
                     {
@@ -84,8 +85,8 @@ namespace GuestOS.Kernel.Boot
                     byte* propName = strings + Be32(structs + offset + 4);
                     byte* value = structs + offset + 8;
                     // A node's own #address-cells/#size-cells apply to its children.
-                    if (StrEquals(propName, "#address-cells")) addressCells[depth] = (int)Be32(value);
-                    else if (StrEquals(propName, "#size-cells")) sizeCells[depth] = (int)Be32(value);
+                    if (StrEquals(propName, "#address-cells"u8)) addressCells[depth] = (int)Be32(value);
+                    else if (StrEquals(propName, "#size-cells"u8)) sizeCells[depth] = (int)Be32(value);
                     offset += 8 + Align4(length);
                 }
                 else if (tag == FDT_NOP) { }
@@ -95,7 +96,7 @@ namespace GuestOS.Kernel.Boot
         }
 
         // A property of the node (not of its children); false if absent.
-        public static bool GetProperty(DtNode node, string name, out byte* value, out int length)
+        public static bool GetProperty(DtNode node, ReadOnlySpan<byte> name, out byte* value, out int length)
         {
             value = null; length = 0;
             if (!node.Found) return false;
@@ -118,7 +119,7 @@ namespace GuestOS.Kernel.Boot
         public static bool GetReg(DtNode node, int index, out ulong address, out ulong size)
         {
             address = 0; size = 0;
-            if (!GetProperty(node, "reg", out byte* reg, out int length)) return false;
+            if (!GetProperty(node, "reg"u8, out byte* reg, out int length)) return false;
             int entryBytes = (node.AddressCells + node.SizeCells) * 4;
             if (entryBytes == 0 || (index + 1) * entryBytes > length) return false;
             byte* entry = reg + index * entryBytes;
@@ -134,7 +135,7 @@ namespace GuestOS.Kernel.Boot
             return value;
         }
 
-        public static bool GetU32(DtNode node, string name, out uint value)
+        public static bool GetU32(DtNode node, ReadOnlySpan<byte> name, out uint value)
         {
             value = 0;
             if (!GetProperty(node, name, out byte* p, out int length) || length < 4) return false;
@@ -142,24 +143,24 @@ namespace GuestOS.Kernel.Boot
             return true;
         }
 
-        private static bool HasCompatible(int token, string compatible)
+        private static bool HasCompatible(int token, ReadOnlySpan<byte> compatible)
         {
             DtNode node; node.Offset = token; node.AddressCells = 0; node.SizeCells = 0;
-            if (!GetProperty(node, "compatible", out byte* list, out int length)) return false;
+            if (!GetProperty(node, "compatible"u8, out byte* list, out int length)) return false;
             // A list of NUL-terminated strings.
             for (int at = 0; at < length; at += Strlen(list + at) + 1)
                 if (StrEquals(list + at, compatible)) return true;
             return false;
         }
 
-        private static bool NameMatches(byte* nodeName, string name)
+        private static bool NameMatches(byte* nodeName, ReadOnlySpan<byte> name)
         {
             int i = 0;
             for (; i < name.Length; i++) if (nodeName[i] != name[i]) return false;
             return nodeName[i] == 0 || nodeName[i] == '@';
         }
 
-        public static bool StrEquals(byte* s, string text)
+        public static bool StrEquals(byte* s, ReadOnlySpan<byte> text)
         {
             int i = 0;
             for (; i < text.Length; i++) if (s[i] != text[i]) return false;

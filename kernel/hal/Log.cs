@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using GuestOS.Kernel.Console;
 
@@ -15,6 +16,12 @@ namespace GuestOS.Hal
         public static void Write(string text)
         {
             for (int i = 0; i < text.Length; i++) Write(text[i]);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Write(ReadOnlySpan<byte> text)
+        {
+            for (int i = 0; i < text.Length; i++) Write((char)text[i]);
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]

@@ -26,11 +26,11 @@ namespace GuestOS.Kernel.Memory
             if (size > end - cursor)
             {
                 Log.Line();
-                Log.Write("heap: cannot allocate "); Log.Dec(bytes);
-                Log.Write(" bytes: "); Log.Dec(Used); Log.Write(" of "); Log.Dec(Size);
-                Log.Write(" bytes in use");
+                Log.Write("heap: cannot allocate "u8); Log.Dec(bytes);
+                Log.Write(" bytes: "u8); Log.Dec(Used); Log.Write(" of "u8); Log.Dec(Size);
+                Log.Write(" bytes in use"u8);
                 Log.Line();
-                Panic.Halt("out of memory: kernel heap exhausted");
+                Panic.Halt("out of memory: kernel heap exhausted"u8);
             }
             ulong* p = (ulong*)cursor;
             cursor += size;

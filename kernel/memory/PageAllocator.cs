@@ -35,7 +35,7 @@ namespace GuestOS.Kernel.Memory
         {
             if (count == 0 || used == null) return 0;
             if (alignment < PageSize || (alignment & (alignment - 1)) != 0)
-                Panic.Halt("page allocator: alignment must be a power of two of at least a page");
+                Panic.Halt("page allocator: alignment must be a power of two of at least a page"u8);
             ulong alignPages = alignment / PageSize;
             // Page index p is aligned when regionStart + p * PageSize is a multiple of alignment.
             ulong skew = (alignment - regionStart % alignment) % alignment / PageSize;
@@ -58,12 +58,12 @@ namespace GuestOS.Kernel.Memory
         public static void Free(ulong address, ulong count)
         {
             if (address < regionStart || (address - regionStart) % PageSize != 0)
-                Panic.Halt("page allocator: freeing an address it never handed out");
+                Panic.Halt("page allocator: freeing an address it never handed out"u8);
             ulong first = (address - regionStart) / PageSize;
-            if (first + count > pageCount) Panic.Halt("page allocator: freeing past the end of the pool");
+            if (first + count > pageCount) Panic.Halt("page allocator: freeing past the end of the pool"u8);
             for (ulong p = first; p < first + count; p++)
             {
-                if (!IsUsed(p)) Panic.Halt("page allocator: double free");
+                if (!IsUsed(p)) Panic.Halt("page allocator: double free"u8);
                 SetUsed(p, false);
             }
             PagesInUse -= count;

@@ -25,7 +25,7 @@ namespace GuestOS.Kernel.Runtime
 
         private static void* NewArray(MethodTable* type, int length)
         {
-            if (length < 0) Panic.Halt("negative array length");
+            if (length < 0) Panic.Halt("negative array length"u8);
             ulong bytes = type->BaseSize + (ulong)length * type->ComponentSize;
             void** obj = (void**)Heap.Allocate(bytes);
             *obj = type;
@@ -60,6 +60,6 @@ namespace GuestOS.Kernel.Runtime
         [RuntimeExport("RhpReversePInvokeReturn")] private static void RhpReversePInvokeReturn(void* frame) { }
 
         // A failed stack-cookie check (methods with stackalloc) lands here.
-        [RuntimeExport("RhpFallbackFailFast")] private static void RhpFallbackFailFast() => Panic.Halt("fail-fast (stack cookie or runtime check)");
+        [RuntimeExport("RhpFallbackFailFast")] private static void RhpFallbackFailFast() => Panic.Halt("fail-fast (stack cookie or runtime check)"u8);
     }
 }

@@ -22,7 +22,7 @@ namespace GuestOS.Kernel.Runtime
             {
                 byte* header = *(byte**)module;
                 if (header == null) continue;
-                if (*(uint*)header != ReadyToRunSignature) Panic.Halt("statics: bad ReadyToRun header signature");
+                if (*(uint*)header != ReadyToRunSignature) Panic.Halt("statics: bad ReadyToRun header signature"u8);
                 int sections = *(ushort*)(header + 12);
                 int entrySize = header[14];
                 byte* row = header + 16;

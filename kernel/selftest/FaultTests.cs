@@ -14,26 +14,26 @@ namespace GuestOS.Kernel
 
         internal static void NullDereference()
         {
-            Log.Write("test fault-null: writing a field of a null object"); Log.Line();
+            Log.Write("test fault-null: writing a field of a null object"u8); Log.Line();
             nothing.Value = 42;                        // page 0 is unmapped: #PF / data abort
         }
 
         internal static void DivideByZero()
         {
-            Log.Write("test fault-divide: 1 / 0"); Log.Line();
+            Log.Write("test fault-divide: 1 / 0"u8); Log.Line();
             int result = 1 / zero;                     // x86 #DE (arm64 would call a throw helper)
             Log.DecSigned(result);
         }
 
         internal static void UndefinedInstruction()
         {
-            Log.Write("test fault-undefined: executing an undefined instruction"); Log.Line();
+            Log.Write("test fault-undefined: executing an undefined instruction"u8); Log.Line();
             Machine.UndefinedInstruction();
         }
 
         internal static void UnalignedAccess()
         {
-            Log.Write("test fault-unaligned: an unaligned load with alignment checking on"); Log.Line();
+            Log.Write("test fault-unaligned: an unaligned load with alignment checking on"u8); Log.Line();
             Machine.UnalignedLoadWithAlignmentCheck(Symbols.ImageStart + oddAddress);
         }
     }

@@ -24,7 +24,7 @@ namespace GuestOS.Kernel
         {
             Counter counter = new Counter();
             if (!Interrupts.AllocateVector(counter, out uint vector))
-                Verdict.Fail("no interrupt vector could be allocated", ExitCode.Fail);
+                Verdict.Fail("no interrupt vector could be allocated"u8, ExitCode.Fail);
             for (int round = 1; round <= 3; round++)
             {
                 Irq.DisableLocal();
@@ -32,23 +32,23 @@ namespace GuestOS.Kernel
                 ulong waits = 0;
                 while (counter.Count < (ulong)round) { Irq.WaitLocalDisabled(); waits++; }
                 Irq.EnableLocal();
-                Log.Write("test irq: self interrupt "); Log.Dec((ulong)round); Log.Write(" on vector ");
-                Log.Dec(vector); Log.Write(" handled after "); Log.Dec(waits); Log.Write(" wait(s)"); Log.Line();
+                Log.Write("test irq: self interrupt "u8); Log.Dec((ulong)round); Log.Write(" on vector "u8);
+                Log.Dec(vector); Log.Write(" handled after "u8); Log.Dec(waits); Log.Write(" wait(s)"u8); Log.Line();
             }
             if (Interrupts.CanRaiseMsiWithoutDevice) MsiWithoutDevice();
-            if (Interrupts.Unexpected != 0) Verdict.Fail("unexpected interrupts arrived", ExitCode.Fail);
+            if (Interrupts.Unexpected != 0) Verdict.Fail("unexpected interrupts arrived"u8, ExitCode.Fail);
             Verdict.Pass();
         }
 
         private static void MsiWithoutDevice()
         {
             Counter first = new Counter(), second = new Counter();
-            if (!Irq.AllocateMsi(TestRequester, first, out MsiMessage a)) Verdict.Fail("no MSI could be allocated", ExitCode.Fail);
-            if (!Irq.AllocateMsi(TestRequester, second, out MsiMessage b)) Verdict.Fail("no second MSI could be allocated", ExitCode.Fail);
+            if (!Irq.AllocateMsi(TestRequester, first, out MsiMessage a)) Verdict.Fail("no MSI could be allocated"u8, ExitCode.Fail);
+            if (!Irq.AllocateMsi(TestRequester, second, out MsiMessage b)) Verdict.Fail("no second MSI could be allocated"u8, ExitCode.Fail);
             Raise(a, first, 1);
             Raise(b, second, 1);
             Raise(a, first, 2);
-            if (first.Count != 2 || second.Count != 1) Verdict.Fail("an MSI reached the wrong handler", ExitCode.Fail);
+            if (first.Count != 2 || second.Count != 1) Verdict.Fail("an MSI reached the wrong handler"u8, ExitCode.Fail);
         }
 
         // Raise the MSI and wait until its handler has run `expected` times in all.
@@ -59,9 +59,9 @@ namespace GuestOS.Kernel
             ulong waits = 0;
             while (counter.Count < expected) { Irq.WaitLocalDisabled(); waits++; }
             Irq.EnableLocal();
-            if (counter.Count != expected) Verdict.Fail("an MSI was delivered more than once", ExitCode.Fail);
-            Log.Write("test irq: MSI address "); Log.Hex(message.Address); Log.Write(" data "); Log.Dec(message.Data);
-            Log.Write(" handled after "); Log.Dec(waits); Log.Write(" wait(s)"); Log.Line();
+            if (counter.Count != expected) Verdict.Fail("an MSI was delivered more than once"u8, ExitCode.Fail);
+            Log.Write("test irq: MSI address "u8); Log.Hex(message.Address); Log.Write(" data "u8); Log.Dec(message.Data);
+            Log.Write(" handled after "u8); Log.Dec(waits); Log.Write(" wait(s)"u8); Log.Line();
         }
     }
 }

@@ -104,7 +104,7 @@ namespace GuestOS.Tests
             }
             Assert.All(dst, x => Assert.Equal(0x5C, x));
             Assert.Equal(expected, rng.LastFatalError);
-            Assert.Contains("virtqueue 0 (packed): device error: " + DriverErrors.Name(expected), LogText);
+            Assert.Contains("virtqueue 0 (packed): device error: " + System.Text.Encoding.ASCII.GetString(DriverErrors.Name(expected)), LogText);
         }
 
         [Fact]

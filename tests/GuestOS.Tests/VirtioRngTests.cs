@@ -315,7 +315,7 @@ namespace GuestOS.Tests
         public void EveryErrorHasItsOwnName()
         {
             var values = System.Enum.GetValues<DriverError>();
-            var names = values.Select(DriverErrors.Name).ToList();
+            var names = values.Select(v => System.Text.Encoding.ASCII.GetString(DriverErrors.Name(v))).ToList();
             Assert.DoesNotContain("unknown error", names);
             Assert.Equal(names.Count, names.Distinct().Count());
             Assert.All(values, v => Assert.InRange((int)v, 0, 0x7f));      // usable as isa-debug-exit statuses

@@ -22,16 +22,16 @@ namespace GuestOS.Kernel.Arch
             BootInfo boot = default;
             boot.Protocol = "devicetree";
             boot.DeviceTree = deviceTree;
-            DtNode memory = DeviceTree.FindByName("memory", 0);
+            DtNode memory = DeviceTree.FindByName("memory"u8, 0);
             if (!DeviceTree.GetReg(memory, 0, out boot.RamStart, out ulong ramSize)) Machine.Exit(ExitCode.Panic);
             boot.RamEnd = boot.RamStart + ramSize;
-            if (DeviceTree.GetProperty(DeviceTree.FindByName("chosen", 0), "bootargs", out byte* args, out _))
+            if (DeviceTree.GetProperty(DeviceTree.FindByName("chosen"u8, 0), "bootargs"u8, out byte* args, out _))
                 boot.CommandLine = args;
 
             ulong mapStart = Symbols.ImageStart & ~(Machine.BootMapSize - 1);
             KernelMain.InitMemory(ref boot, mapStart + Machine.BootMapSize);
 
-            DtNode uart = DeviceTree.FindCompatible("arm,pl011", 0);
+            DtNode uart = DeviceTree.FindCompatible("arm,pl011"u8, 0);
             if (DeviceTree.GetReg(uart, 0, out ulong uartBase, out ulong uartSize))
                 ConsoleOutput.Device = new Pl011(Io.ioremap(uartBase, uartSize));
             KernelMain.Banner(ref boot);

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime;
 using GuestOS.Hal;
 
@@ -23,7 +24,7 @@ namespace GuestOS.Kernel.Arch
             ulong ec = frame->Esr >> 26;
             if (type == 0 && ec == 0 && frame->Elr == Machine.SemihostingHltAddress())
             {
-                Log.Write("exit: semihosting is off (QEMU needs -semihosting); PSCI SYSTEM_OFF, whose exit status is always 0");
+                Log.Write("exit: semihosting is off (QEMU needs -semihosting); PSCI SYSTEM_OFF, whose exit status is always 0"u8);
                 Log.Line();
                 Machine.PsciSystemOff();
             }
@@ -31,58 +32,58 @@ namespace GuestOS.Kernel.Arch
         }
 
         [RuntimeExport("port_io_unsupported")]
-        private static void PortIoUnsupported() => Panic.Halt("x86 port I/O used on arm64");
+        private static void PortIoUnsupported() => Panic.Halt("x86 port I/O used on arm64"u8);
 
-        private static string ClassName(ulong ec)
+        private static ReadOnlySpan<byte> ClassName(ulong ec)
         {
             switch (ec)
             {
-                case 0x00: return "unknown reason (undefined instruction)";
-                case 0x01: return "WFI/WFE trapped";
-                case 0x07: return "FP/SIMD access trapped";
-                case 0x0E: return "illegal execution state";
-                case 0x15: return "SVC";
-                case 0x16: return "HVC";
-                case 0x17: return "SMC";
-                case 0x18: return "MSR/MRS trapped";
-                case 0x20: return "instruction abort from a lower EL";
-                case 0x21: return "instruction abort";
-                case 0x22: return "PC alignment fault";
-                case 0x24: return "data abort from a lower EL";
-                case 0x25: return "data abort";
-                case 0x26: return "SP alignment fault";
-                case 0x2F: return "SError";
-                case 0x3C: return "BRK";
-                default: return "other";
+                case 0x00: return "unknown reason (undefined instruction)"u8;
+                case 0x01: return "WFI/WFE trapped"u8;
+                case 0x07: return "FP/SIMD access trapped"u8;
+                case 0x0E: return "illegal execution state"u8;
+                case 0x15: return "SVC"u8;
+                case 0x16: return "HVC"u8;
+                case 0x17: return "SMC"u8;
+                case 0x18: return "MSR/MRS trapped"u8;
+                case 0x20: return "instruction abort from a lower EL"u8;
+                case 0x21: return "instruction abort"u8;
+                case 0x22: return "PC alignment fault"u8;
+                case 0x24: return "data abort from a lower EL"u8;
+                case 0x25: return "data abort"u8;
+                case 0x26: return "SP alignment fault"u8;
+                case 0x2F: return "SError"u8;
+                case 0x3C: return "BRK"u8;
+                default: return "other"u8;
             }
         }
 
         private static void Report(ExceptionFrame* f, ulong type, ulong ec)
         {
             Log.Line();
-            Log.Write("FAULT: ");
-            Log.Write(type == 0 ? "synchronous exception" : type == 2 ? "FIQ" : "SError");
-            Log.Write(", exception class "); Log.Hex(ec, 2);
-            Log.Write(" ("); Log.Write(ClassName(ec)); Log.Write(")");
+            Log.Write("FAULT: "u8);
+            Log.Write(type == 0 ? "synchronous exception"u8 : type == 2 ? "FIQ"u8 : "SError"u8);
+            Log.Write(", exception class "u8); Log.Hex(ec, 2);
+            Log.Write(" ("u8); Log.Write(ClassName(ec)); Log.Write(")"u8);
             Log.Line();
-            Log.Write("  ESR="); Log.Hex(f->Esr, 8);
-            Log.Write(" ELR="); Log.Hex(f->Elr, 16);
-            Log.Write(" FAR="); Log.Hex(f->Far, 16);
+            Log.Write("  ESR="u8); Log.Hex(f->Esr, 8);
+            Log.Write(" ELR="u8); Log.Hex(f->Elr, 16);
+            Log.Write(" FAR="u8); Log.Hex(f->Far, 16);
             if (ec == 0x24 || ec == 0x25)
             {
                 ulong dfsc = f->Esr & 0x3F;
-                Log.Write(" DFSC="); Log.Hex(dfsc, 2);
-                Log.Write(dfsc == 0x21 ? " (alignment fault)" : (dfsc & 0x3C) == 0x04 ? " (translation fault)" : "");
-                Log.Write((f->Esr & (1 << 6)) != 0 ? " write" : " read");
+                Log.Write(" DFSC="u8); Log.Hex(dfsc, 2);
+                Log.Write(dfsc == 0x21 ? " (alignment fault)"u8 : (dfsc & 0x3C) == 0x04 ? " (translation fault)"u8 : ""u8);
+                Log.Write((f->Esr & (1 << 6)) != 0 ? " write"u8 : " read"u8);
             }
             Log.Line();
             for (int i = 0; i < 31; i++)
             {
-                Log.Write(i < 10 ? "  x" : " x"); Log.Dec((ulong)i); Log.Write('='); Log.Hex(f->X[i], 16);
+                Log.Write(i < 10 ? "  x"u8 : " x"u8); Log.Dec((ulong)i); Log.Write('='); Log.Hex(f->X[i], 16);
                 if (i % 4 == 3) Log.Line();
             }
             Log.Line();
-            Verdict.Fail("fault", ExitCode.Fault);
+            Verdict.Fail("fault"u8, ExitCode.Fault);
         }
     }
 }

@@ -22,7 +22,7 @@ namespace GuestOS.Kernel.Arch
 
         internal static bool Init()
         {
-            DtNode gic = DeviceTree.FindCompatible("arm,cortex-a15-gic", 0);
+            DtNode gic = DeviceTree.FindCompatible("arm,cortex-a15-gic"u8, 0);
             if (!DeviceTree.GetReg(gic, 0, out ulong d, out ulong dSize) || !DeviceTree.GetReg(gic, 1, out ulong c, out ulong cSize))
                 return false;
             dist = Io.ioremap(d, dSize);
@@ -32,7 +32,7 @@ namespace GuestOS.Kernel.Arch
             Io.iowrite32(cpu + GICC_PMR, 0xFF);           // let every priority through
             Io.iowrite32(cpu + GICC_CTLR, 1);             // signal interrupts to the CPU
 
-            DtNode frame = DeviceTree.FindCompatible("arm,gic-v2m-frame", 0);
+            DtNode frame = DeviceTree.FindCompatible("arm,gic-v2m-frame"u8, 0);
             if (DeviceTree.GetReg(frame, 0, out ulong f, out ulong fSize) && (v2m = Io.ioremap(f, fSize)) != 0)
             {
                 uint typer = Io.ioread32(v2m + V2M_MSI_TYPER);
@@ -41,9 +41,9 @@ namespace GuestOS.Kernel.Arch
                 spiNext = spiBase;
                 v2mPhys = f;
             }
-            Log.Write("gic: GICv2 distributor "); Log.Hex(d); Log.Write(", CPU interface "); Log.Hex(c);
-            if (v2m != 0) { Log.Write(", v2m MSI frame "); Log.Hex(v2mPhys); Log.Write(" SPIs "); Log.Dec(spiBase); Log.Write("-"); Log.Dec(spiBase + spiCount - 1); }
-            else Log.Write(", no MSI frame");
+            Log.Write("gic: GICv2 distributor "u8); Log.Hex(d); Log.Write(", CPU interface "u8); Log.Hex(c);
+            if (v2m != 0) { Log.Write(", v2m MSI frame "u8); Log.Hex(v2mPhys); Log.Write(" SPIs "u8); Log.Dec(spiBase); Log.Write("-"u8); Log.Dec(spiBase + spiCount - 1); }
+            else Log.Write(", no MSI frame"u8);
             Log.Line();
             return true;
         }

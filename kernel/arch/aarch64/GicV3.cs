@@ -1,3 +1,4 @@
+using System;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using GuestOS.Hal;
@@ -50,17 +51,17 @@ namespace GuestOS.Kernel.Arch
 
         internal static bool Init()
         {
-            DtNode gic = DeviceTree.FindCompatible("arm,gic-v3", 0);
+            DtNode gic = DeviceTree.FindCompatible("arm,gic-v3"u8, 0);
             if (!DeviceTree.GetReg(gic, 0, out DistPhys, out ulong distSize)) return false;
             if (CpuHasSysregs() == 0)
             {
-                Log.Write("gic: GICv3 in the device tree, but this CPU has no GIC system register interface");
+                Log.Write("gic: GICv3 in the device tree, but this CPU has no GIC system register interface"u8);
                 Log.Line();
                 return false;
             }
-            if ((dist = Io.ioremap(DistPhys, distSize)) == 0) Panic.Halt("gic: the GICv3 distributor could not be mapped");
+            if ((dist = Io.ioremap(DistPhys, distSize)) == 0) Panic.Halt("gic: the GICv3 distributor could not be mapped"u8);
             mpidr = ReadMpidr();
-            if (!FindRedistributor(gic)) Panic.Halt("gic: no GICv3 redistributor in the device tree matches this CPU's MPIDR affinity");
+            if (!FindRedistributor(gic)) Panic.Halt("gic: no GICv3 redistributor in the device tree matches this CPU's MPIDR affinity"u8);
 
             uint typer = Io.ioread32(dist + GICD_TYPER);
             IdBits = ((typer >> 19) & 0x1F) + 1;
@@ -77,20 +78,20 @@ namespace GuestOS.Kernel.Arch
         private static void InitDistributor(uint typer)
         {
             Io.iowrite32(dist + GICD_CTLR, 0);
-            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP");
+            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP"u8);
             uint lines = (typer & 0x1F) + 1;             // ITLinesNumber: 32 * lines INTIDs below 1020
             for (uint i = 1; i < lines; i++)             // register 0 (SGIs, PPIs) lives in the redistributor
             {
                 Io.iowrite32(dist + GICD_IGROUPR + i * 4, 0xFFFFFFFF);
                 Io.iowrite32(dist + GICD_ICENABLER + i * 4, 0xFFFFFFFF);
             }
-            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP");
+            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP"u8);
             Io.iowrite32(dist + GICD_CTLR, GICD_CTLR_ARE);
-            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP");
+            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP"u8);
             Io.iowrite32(dist + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1);
-            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP");
+            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP"u8);
             if ((Io.ioread32(dist + GICD_CTLR) & GICD_CTLR_ARE) == 0)
-                Panic.Halt("gic: GICD_CTLR.ARE did not stick: affinity routing is required and cannot be turned on");
+                Panic.Halt("gic: GICD_CTLR.ARE did not stick: affinity routing is required and cannot be turned on"u8);
         }
 
         // The redistributor regions are a sequence of frames, one per CPU: RD_base and SGI_base
@@ -101,13 +102,13 @@ namespace GuestOS.Kernel.Arch
         {
             ulong affinity = (mpidr >> 32 & 0xFF) << 24 | (mpidr & 0xFFFFFF);
             uint regions = 1, stride = 0;
-            DeviceTree.GetU32(gic, "#redistributor-regions", out regions);
-            DeviceTree.GetU32(gic, "redistributor-stride", out stride);
+            DeviceTree.GetU32(gic, "#redistributor-regions"u8, out regions);
+            DeviceTree.GetU32(gic, "redistributor-stride"u8, out stride);
             for (int r = 0; r < (int)(regions == 0 ? 1 : regions); r++)
             {
                 if (!DeviceTree.GetReg(gic, 1 + r, out ulong phys, out ulong size)) return false;
                 ulong region = Io.ioremap(phys, size);
-                if (region == 0) Panic.Halt("gic: a GICv3 redistributor region could not be mapped");
+                if (region == 0) Panic.Halt("gic: a GICv3 redistributor region could not be mapped"u8);
                 for (ulong at = 0; at + 2 * SgiFrame <= size;)
                 {
                     ulong frameTyper = Io.ioread64(region + at + GICR_TYPER);
@@ -130,7 +131,7 @@ namespace GuestOS.Kernel.Arch
         private static void WakeRedistributor()
         {
             Io.iowrite32(Redist + GICR_WAKER, Io.ioread32(Redist + GICR_WAKER) & ~GICR_WAKER_PROCESSOR_SLEEP);
-            WaitClear(Redist + GICR_WAKER, GICR_WAKER_CHILDREN_ASLEEP, "GICR_WAKER.ChildrenAsleep");
+            WaitClear(Redist + GICR_WAKER, GICR_WAKER_CHILDREN_ASLEEP, "GICR_WAKER.ChildrenAsleep"u8);
         }
 
         // SGIs 0-15 and PPIs 16-31: all disabled, Group 1 Non-secure (IGROUPR0 = 1,
@@ -139,7 +140,7 @@ namespace GuestOS.Kernel.Arch
         {
             ulong sgi = Redist + SgiFrame;
             Io.iowrite32(sgi + GICR_ICENABLER0, 0xFFFFFFFF);
-            WaitClear(Redist + GICR_CTLR, GICR_CTLR_RWP, "GICR_CTLR.RWP");
+            WaitClear(Redist + GICR_CTLR, GICR_CTLR_RWP, "GICR_CTLR.RWP"u8);
             Io.iowrite32(sgi + GICR_IGROUPR0, 0xFFFFFFFF);
             Io.iowrite32(sgi + GICR_IGRPMODR0, 0);
             uint four = DefaultPriority * 0x01010101u;
@@ -151,7 +152,7 @@ namespace GuestOS.Kernel.Arch
         private static void InitCpuInterface()
         {
             WriteSre(ReadSre() | 1);
-            if ((ReadSre() & 1) == 0) Panic.Halt("gic: ICC_SRE_EL1.SRE stays 0: the GICv3 CPU interface cannot be used through system registers");
+            if ((ReadSre() & 1) == 0) Panic.Halt("gic: ICC_SRE_EL1.SRE stays 0: the GICv3 CPU interface cannot be used through system registers"u8);
             WritePmr(0xFF);
             WriteBpr1(0);
             WriteIgrpen1(1);
@@ -172,12 +173,12 @@ namespace GuestOS.Kernel.Arch
         internal static void EndOfInterrupt(uint intid) => WriteEoir1(intid);
 
         // A bit the GIC clears when it has done something; a GIC that never does is broken.
-        internal static void WaitClear(ulong register, uint bit, string what)
+        internal static void WaitClear(ulong register, uint bit, ReadOnlySpan<byte> what)
         {
             ulong deadline = Clock.NowNs() + 100 * 1000 * 1000UL;
             while ((Io.ioread32(register) & bit) != 0)
             {
-                if (Clock.NowNs() > deadline) { Log.Write("gic: "); Log.Write(what); Log.Write(" still set after 100 ms"); Log.Line(); Panic.Halt("gic: the GICv3 did not respond"); }
+                if (Clock.NowNs() > deadline) { Log.Write("gic: "u8); Log.Write(what); Log.Write(" still set after 100 ms"u8); Log.Line(); Panic.Halt("gic: the GICv3 did not respond"u8); }
                 Cpu.Relax();
             }
         }

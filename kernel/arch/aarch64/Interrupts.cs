@@ -22,23 +22,23 @@ namespace GuestOS.Kernel.Arch
         {
             if (GicV2.Init()) gicVersion = 2;
             else if (GicV3.Init()) { gicVersion = 3; InitIts(); }
-            else { Log.Write("gic: no GICv2 or GICv3 in the device tree: interrupts off, drivers poll"); Log.Line(); return; }
+            else { Log.Write("gic: no GICv2 or GICv3 in the device tree: interrupts off, drivers poll"u8); Log.Line(); return; }
             handlers = new InterruptHandler[GicV2.FirstSpecialIntid];
         }
 
         // LPIs and the ITS, then the line that says what the GICv3 is.
         private static void InitIts()
         {
-            itsNode = DeviceTree.FindCompatible("arm,gic-v3-its", 0);
+            itsNode = DeviceTree.FindCompatible("arm,gic-v3-its"u8, 0);
             if (itsNode.Found && Lpi.Init() && Its.Init(itsNode))
             {
                 its = true;
                 lpiHandlers = new InterruptHandler[Lpi.Count];
             }
-            Log.Write("gic: GICv3 distributor "); Log.Hex(GicV3.DistPhys);
-            Log.Write(", redistributor "); Log.Hex(GicV3.RedistPhys); Log.Write(", ");
+            Log.Write("gic: GICv3 distributor "u8); Log.Hex(GicV3.DistPhys);
+            Log.Write(", redistributor "u8); Log.Hex(GicV3.RedistPhys); Log.Write(", "u8);
             if (its) Its.Describe();
-            else Log.Write(itsNode.Found ? "ITS not usable: no MSIs" : "no ITS: no MSIs");
+            else Log.Write(itsNode.Found ? "ITS not usable: no MSIs"u8 : "no ITS: no MSIs"u8);
             Log.Line();
         }
 
@@ -73,15 +73,15 @@ namespace GuestOS.Kernel.Arch
             if (!Its.MapEvent(deviceId, lpi, out uint eventId))
             {
                 lpiHandlers[lpi - GicV3.FirstLpi] = null;                // the LPI stays allocated, unused
-                Log.Write("its: no EventID for DeviceID "); Log.Hex(deviceId); Log.Line();
+                Log.Write("its: no EventID for DeviceID "u8); Log.Hex(deviceId); Log.Line();
                 return false;
             }
             message.Address = Its.TranslaterPhys;
             message.Data = eventId;
             if (!Log.Quiet)
             {
-                Log.Write("its: requester "); Log.Hex(requesterId, 4); Log.Write(" -> DeviceID "); Log.Hex(deviceId);
-                Log.Write(", EventID "); Log.Dec(eventId); Log.Write(" -> LPI "); Log.Dec(lpi); Log.Line();
+                Log.Write("its: requester "u8); Log.Hex(requesterId, 4); Log.Write(" -> DeviceID "u8); Log.Hex(deviceId);
+                Log.Write(", EventID "u8); Log.Dec(eventId); Log.Write(" -> LPI "u8); Log.Dec(lpi); Log.Line();
             }
             return true;
         }
@@ -97,7 +97,7 @@ namespace GuestOS.Kernel.Arch
         {
             if (gicVersion == 2) { Io.iowrite32(message.Address, message.Data); return; }
             uint deviceId = 0;
-            if (!its || !MsiMap.Translate(itsNode, requesterId, out deviceId)) Panic.Halt("interrupts: no ITS to raise an MSI through");
+            if (!its || !MsiMap.Translate(itsNode, requesterId, out deviceId)) Panic.Halt("interrupts: no ITS to raise an MSI through"u8);
             Its.Interrupt(deviceId, message.Data);
         }
 
@@ -105,7 +105,7 @@ namespace GuestOS.Kernel.Arch
         {
             if (gicVersion == 2) GicV2.SendSelf(vector);
             else if (gicVersion == 3) GicV3.SendSelf(vector);
-            else Panic.Halt("interrupts: no supported interrupt controller");
+            else Panic.Halt("interrupts: no supported interrupt controller"u8);
         }
 
         // IRQ exception: acknowledge, run the handler, end of interrupt (GICv2 4.4.4-4.4.5;
@@ -122,7 +122,7 @@ namespace GuestOS.Kernel.Arch
             if (intid < GicV2.FirstSpecialIntid) handler = handlers[intid];
             else if (lpiHandlers != null && intid - GicV3.FirstLpi < (uint)lpiHandlers.Length) handler = lpiHandlers[intid - GicV3.FirstLpi];
             if (handler != null) handler.Handle();
-            else { Unexpected++; Log.Write("interrupt: unexpected INTID "); Log.Dec(intid); Log.Line(); }
+            else { Unexpected++; Log.Write("interrupt: unexpected INTID "u8); Log.Dec(intid); Log.Line(); }
             if (gicVersion == 2) GicV2.EndOfInterrupt(ack);
             else GicV3.EndOfInterrupt(intid);
         }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 using GuestOS.Kernel.Memory;
@@ -51,11 +52,11 @@ namespace GuestOS.Kernel.Arch
         internal static bool Init(DtNode node)
         {
             if (!DeviceTree.GetReg(node, 0, out Phys, out ulong size)) return false;
-            if ((its = Io.ioremap(Phys, size)) == 0) Panic.Halt("its: the ITS could not be mapped");
+            if ((its = Io.ioremap(Phys, size)) == 0) Panic.Halt("its: the ITS could not be mapped"u8);
             if ((Io.ioread32(its + GITS_CTLR) & GITS_CTLR_ENABLED) != 0)
-                return Refuse("GITS_CTLR.Enabled is already set: its tables belong to someone else");
+                return Refuse("GITS_CTLR.Enabled is already set: its tables belong to someone else"u8);
             typer = Io.ioread64(its + GITS_TYPER);
-            if ((typer & 1) == 0) return Refuse("GITS_TYPER.Physical is 0: no physical LPIs");
+            if ((typer & 1) == 0) return Refuse("GITS_TYPER.Physical is 0: no physical LPIs"u8);
             ittEntrySize = (uint)(typer >> 4 & 0xF) + 1;
             eventIdBits = (uint)(typer >> 8 & 0x1F) + 1;
             deviceIdBits = (uint)(typer >> 13 & 0x1F) + 1;
@@ -63,8 +64,8 @@ namespace GuestOS.Kernel.Arch
 
             for (uint n = 0; n < 8; n++)
                 if (!SetUpTable(n)) return false;
-            if (deviceTableIds == 0) return Refuse("no GITS_BASER describes a device table");
-            if (!ItsCommandQueue.Init(its)) return Refuse("no memory for the command queue, or it cannot be shareable");
+            if (deviceTableIds == 0) return Refuse("no GITS_BASER describes a device table"u8);
+            if (!ItsCommandQueue.Init(its)) return Refuse("no memory for the command queue, or it cannot be shareable"u8);
             Io.iowrite32(its + GITS_CTLR, GITS_CTLR_ENABLED);
 
             // The collection's target is a redistributor: its physical address if GITS_TYPER.PTA,
@@ -73,7 +74,7 @@ namespace GuestOS.Kernel.Arch
                                                    : (GicV3.RedistTyper >> 8 & 0xFFFF) << 16;
             ItsCommandQueue.Push(MAPC, 0, Valid | target | Collection, 0);
             ItsCommandQueue.Push(SYNC, 0, target, 0);
-            ItsCommandQueue.Run("MAPC collection 0");
+            ItsCommandQueue.Run("MAPC collection 0"u8);
             devices = new Device[MaxDevices];
             return true;
         }
@@ -98,7 +99,7 @@ namespace GuestOS.Kernel.Arch
             ulong pages = (ids * entrySize + pageSize - 1) / pageSize;
             if (pages > MaxTablePages) pages = MaxTablePages;
             ulong phys = PageAllocator.AllocateAligned(pages * pageSize / PageAllocator.PageSize, pageSize);
-            if (phys == 0) return Refuse("no memory for an ITS table");
+            if (phys == 0) return Refuse("no memory for an ITS table"u8);
 
             // The address is page aligned; for 64 KiB pages bits [51:48] would go in [15:12],
             // which is 0 for RAM below 2^48.
@@ -106,8 +107,8 @@ namespace GuestOS.Kernel.Arch
                                    InnerShareable | (ulong)pageCode << 8 | (pages - 1));
             ulong now = Io.ioread64(register);
             if ((now & GITS_BASER_VALID) == 0 || (now & GITS_BASER_INDIRECT) != 0)
-                return Refuse("a GITS_BASER did not accept a flat table");
-            if ((now & ShareabilityMask) == 0) return Refuse("a GITS_BASER does not accept shareable memory (cache maintenance is not written)");
+                return Refuse("a GITS_BASER did not accept a flat table"u8);
+            if ((now & ShareabilityMask) == 0) return Refuse("a GITS_BASER does not accept shareable memory (cache maintenance is not written)"u8);
             if (type == TypeDevice) deviceTableIds = (uint)(pages * pageSize / entrySize);
             return true;
         }
@@ -137,7 +138,7 @@ namespace GuestOS.Kernel.Arch
             ItsCommandQueue.Push(MAPTI | (ulong)deviceId << 32, eventId | (ulong)lpi << 32, Collection, 0);
             ItsCommandQueue.Push(INV | (ulong)deviceId << 32, eventId, 0, 0);
             ItsCommandQueue.Push(SYNC, 0, target, 0);
-            ItsCommandQueue.Run("MAPD/MAPTI/INV/SYNC");
+            ItsCommandQueue.Run("MAPD/MAPTI/INV/SYNC"u8);
             return true;
         }
 
@@ -147,17 +148,17 @@ namespace GuestOS.Kernel.Arch
         {
             ItsCommandQueue.Push(INT | (ulong)deviceId << 32, eventId, 0, 0);
             ItsCommandQueue.Push(SYNC, 0, target, 0);
-            ItsCommandQueue.Run("INT/SYNC");
+            ItsCommandQueue.Run("INT/SYNC"u8);
         }
 
         internal static void Describe()
         {
-            Log.Write("ITS "); Log.Hex(Phys);
-            Log.Write(" (DeviceID bits "); Log.Dec(deviceIdBits);
-            Log.Write(", EventID bits "); Log.Dec((typer >> 8 & 0x1F) + 1);
-            Log.Write(", ITT entry "); Log.Dec(ittEntrySize); Log.Write(" bytes, ");
-            Log.Dec(1UL << (int)eventIdBits); Log.Write(" events per device");
-            Log.Write((typer & GITS_TYPER_PTA) != 0 ? ", targets by address)" : ", targets by processor number)");
+            Log.Write("ITS "u8); Log.Hex(Phys);
+            Log.Write(" (DeviceID bits "u8); Log.Dec(deviceIdBits);
+            Log.Write(", EventID bits "u8); Log.Dec((typer >> 8 & 0x1F) + 1);
+            Log.Write(", ITT entry "u8); Log.Dec(ittEntrySize); Log.Write(" bytes, "u8);
+            Log.Dec(1UL << (int)eventIdBits); Log.Write(" events per device"u8);
+            Log.Write((typer & GITS_TYPER_PTA) != 0 ? ", targets by address)"u8 : ", targets by processor number)"u8);
         }
 
         private static Device Find(uint deviceId)
@@ -167,9 +168,9 @@ namespace GuestOS.Kernel.Arch
             return null;
         }
 
-        private static bool Refuse(string why)
+        private static bool Refuse(ReadOnlySpan<byte> why)
         {
-            Log.Write("its: not used: "); Log.Write(why); Log.Line();
+            Log.Write("its: not used: "u8); Log.Write(why); Log.Line();
             return false;
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Memory;
 
@@ -41,7 +42,7 @@ namespace GuestOS.Kernel.Arch
         {
             uint after = (write + CommandBytes) % QueueBytes;
             if (after == (uint)(Io.ioread64(its + GITS_CREADR) & OffsetMask))
-                Panic.Halt("its: command queue full (a batch longer than the ring)");
+                Panic.Halt("its: command queue full (a batch longer than the ring)"u8);
             ulong* command = ring + write / 8;
             command[0] = dw0; command[1] = dw1; command[2] = dw2; command[3] = dw3;
             write = after;
@@ -50,7 +51,7 @@ namespace GuestOS.Kernel.Arch
         // Hand the pushed commands to the ITS and wait until it has executed them all. A stall
         // (GITS_CREADR.Stalled: the ITS hit an error it reports) or no progress is a panic:
         // interrupts would silently go nowhere.
-        internal static void Run(string what)
+        internal static void Run(ReadOnlySpan<byte> what)
         {
             Barrier.wmb();                             // commands in memory before the doorbell
             Io.iowrite64(its + GITS_CWRITER, write);
@@ -58,19 +59,19 @@ namespace GuestOS.Kernel.Arch
             while (true)
             {
                 ulong creadr = Io.ioread64(its + GITS_CREADR);
-                if ((creadr & GITS_CREADR_STALLED) != 0) Fail(what, "stalled on a command error (GITS_CREADR.Stalled)", creadr);
+                if ((creadr & GITS_CREADR_STALLED) != 0) Fail(what, "stalled on a command error (GITS_CREADR.Stalled)"u8, creadr);
                 if ((creadr & OffsetMask) == write) return;
-                if (Clock.NowNs() > deadline) Fail(what, "GITS_CREADR did not reach GITS_CWRITER within 100 ms", creadr);
+                if (Clock.NowNs() > deadline) Fail(what, "GITS_CREADR did not reach GITS_CWRITER within 100 ms"u8, creadr);
                 Cpu.Relax();
             }
         }
 
-        private static void Fail(string what, string why, ulong creadr)
+        private static void Fail(ReadOnlySpan<byte> what, ReadOnlySpan<byte> why, ulong creadr)
         {
-            Log.Write("its: "); Log.Write(what); Log.Write(": "); Log.Write(why);
-            Log.Write(" (GITS_CREADR "); Log.Hex(creadr); Log.Write(", GITS_CWRITER "); Log.Hex(write); Log.Write(")");
+            Log.Write("its: "u8); Log.Write(what); Log.Write(": "u8); Log.Write(why);
+            Log.Write(" (GITS_CREADR "u8); Log.Hex(creadr); Log.Write(", GITS_CWRITER "u8); Log.Hex(write); Log.Write(")"u8);
             Log.Line();
-            Panic.Halt("its: the command queue failed");
+            Panic.Halt("its: the command queue failed"u8);
         }
     }
 }

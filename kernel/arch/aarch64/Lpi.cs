@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Memory;
 
@@ -30,17 +31,17 @@ namespace GuestOS.Kernel.Arch
         // when this GIC cannot deliver LPIs.
         internal static bool Init()
         {
-            if (!GicV3.HasLpis) return Refuse("the GIC does not support LPIs (GICD_TYPER.LPIS / GICR_TYPER.PLPIS)");
+            if (!GicV3.HasLpis) return Refuse("the GIC does not support LPIs (GICD_TYPER.LPIS / GICR_TYPER.PLPIS)"u8);
             int idBits = GicV3.IdBits < MaxIdBits ? (int)GicV3.IdBits : MaxIdBits;
-            if (idBits <= 13) return Refuse("GICD_TYPER.IDbits leaves no room for LPIs");
+            if (idBits <= 13) return Refuse("GICD_TYPER.IDbits leaves no room for LPIs"u8);
             if ((Io.ioread32(GicV3.Redist + GicV3.GICR_CTLR) & GICR_CTLR_ENABLE_LPIS) != 0)
-                return Refuse("GICR_CTLR.EnableLPIs is already set: the LPI tables cannot be changed");
+                return Refuse("GICR_CTLR.EnableLPIs is already set: the LPI tables cannot be changed"u8);
             Count = (1u << idBits) - GicV3.FirstLpi;
 
             ulong propBytes = Count, pendBytes = (1UL << idBits) / 8;
             ulong prop = PageAllocator.Allocate(Pages(propBytes));
             ulong pend = PageAllocator.AllocateAligned(Pages(pendBytes), 64 * 1024);
-            if (prop == 0 || pend == 0) return Refuse("no memory for the LPI tables");
+            if (prop == 0 || pend == 0) return Refuse("no memory for the LPI tables"u8);
             properties = (byte*)prop;
 
             ulong propbaser = prop | InnerShareable | InnerWriteBack | (uint)(idBits - 1);
@@ -50,12 +51,12 @@ namespace GuestOS.Kernel.Arch
             // memory, so it would read stale bytes. Real hardware may do this; QEMU does not.
             if ((Io.ioread64(GicV3.Redist + GICR_PROPBASER) & ShareabilityMask) == 0 ||
                 (Io.ioread64(GicV3.Redist + GICR_PENDBASER) & ShareabilityMask) == 0)
-                return Refuse("the redistributor does not accept shareable LPI tables (cache maintenance is not written)");
+                return Refuse("the redistributor does not accept shareable LPI tables (cache maintenance is not written)"u8);
 
             Barrier.wmb();                                     // tables zeroed before the GIC reads them
             Io.iowrite32(GicV3.Redist + GicV3.GICR_CTLR, Io.ioread32(GicV3.Redist + GicV3.GICR_CTLR) | GICR_CTLR_ENABLE_LPIS);
-            Log.Write("gic: LPIs "); Log.Dec(GicV3.FirstLpi); Log.Write("-"); Log.Dec(GicV3.FirstLpi + Count - 1);
-            Log.Write(", configuration table "); Log.Hex(prop); Log.Write(", pending table "); Log.Hex(pend);
+            Log.Write("gic: LPIs "u8); Log.Dec(GicV3.FirstLpi); Log.Write("-"u8); Log.Dec(GicV3.FirstLpi + Count - 1);
+            Log.Write(", configuration table "u8); Log.Hex(prop); Log.Write(", pending table "u8); Log.Hex(pend);
             Log.Line();
             return true;
         }
@@ -74,9 +75,9 @@ namespace GuestOS.Kernel.Arch
 
         private static ulong Pages(ulong bytes) => (bytes + PageAllocator.PageSize - 1) / PageAllocator.PageSize;
 
-        private static bool Refuse(string why)
+        private static bool Refuse(ReadOnlySpan<byte> why)
         {
-            Log.Write("gic: no LPIs: "); Log.Write(why); Log.Line();
+            Log.Write("gic: no LPIs: "u8); Log.Write(why); Log.Line();
             return false;
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using GuestOS.Hal;
@@ -7,7 +8,7 @@ namespace GuestOS.Kernel.Arch
     // The arm64 machine: privileged instructions (boot/aarch64/cpu.S) and how to stop.
     public static class Machine
     {
-        public const string Name = "aarch64";
+        public static ReadOnlySpan<byte> Name => "aarch64"u8;
 
         // boot/aarch64/entry.S maps the 1 GiB block holding the kernel as Normal memory.
         internal const ulong BootMapSize = 1UL << 30;

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 
@@ -16,14 +17,14 @@ namespace GuestOS.Kernel.Arch
         internal static bool Translate(DtNode controller, ushort requesterId, out uint deviceId)
         {
             deviceId = requesterId;
-            DtNode host = DeviceTree.FindCompatible("pci-host-ecam-generic", 0);
-            if (!DeviceTree.GetProperty(host, "msi-map", out byte* map, out int length)) return true;
-            if (length % (EntryCells * 4) != 0) return Refuse("msi-map is not a list of 4-cell entries", requesterId);
-            if (DeviceTree.GetU32(controller, "#msi-cells", out uint msiCells) && msiCells != 1)
-                return Refuse("the ITS node's #msi-cells is not 1", requesterId);
-            if (!DeviceTree.GetU32(controller, "phandle", out uint phandle)) return Refuse("the ITS node has no phandle", requesterId);
+            DtNode host = DeviceTree.FindCompatible("pci-host-ecam-generic"u8, 0);
+            if (!DeviceTree.GetProperty(host, "msi-map"u8, out byte* map, out int length)) return true;
+            if (length % (EntryCells * 4) != 0) return Refuse("msi-map is not a list of 4-cell entries"u8, requesterId);
+            if (DeviceTree.GetU32(controller, "#msi-cells"u8, out uint msiCells) && msiCells != 1)
+                return Refuse("the ITS node's #msi-cells is not 1"u8, requesterId);
+            if (!DeviceTree.GetU32(controller, "phandle"u8, out uint phandle)) return Refuse("the ITS node has no phandle"u8, requesterId);
             uint rid = requesterId;
-            if (DeviceTree.GetU32(host, "msi-map-mask", out uint mask)) rid &= mask;
+            if (DeviceTree.GetU32(host, "msi-map-mask"u8, out uint mask)) rid &= mask;
 
             for (int at = 0; at < length; at += EntryCells * 4)
             {
@@ -33,12 +34,12 @@ namespace GuestOS.Kernel.Arch
                 deviceId = msiBase + (rid - ridBase);
                 return true;
             }
-            return Refuse("no msi-map entry covers it", requesterId);
+            return Refuse("no msi-map entry covers it"u8, requesterId);
         }
 
-        private static bool Refuse(string why, ushort requesterId)
+        private static bool Refuse(ReadOnlySpan<byte> why, ushort requesterId)
         {
-            Log.Write("its: no DeviceID for requester "); Log.Hex(requesterId, 4); Log.Write(": "); Log.Write(why); Log.Line();
+            Log.Write("its: no DeviceID for requester "u8); Log.Hex(requesterId, 4); Log.Write(": "u8); Log.Write(why); Log.Line();
             return false;
         }
     }

@@ -13,7 +13,7 @@ namespace GuestOS.Kernel.Arch
         internal static void Calibrate()
         {
             CounterHz = Machine.ReadCounterFrequency();
-            if (CounterHz == 0) Panic.Halt("clock: CNTFRQ_EL0 is 0; the counter frequency is unknown");
+            if (CounterHz == 0) Panic.Halt("clock: CNTFRQ_EL0 is 0; the counter frequency is unknown"u8);
             nsPerTickShift32 = (1000000000UL << 32) / CounterHz;
         }
 

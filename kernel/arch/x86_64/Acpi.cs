@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Kernel.Arch
@@ -13,12 +14,12 @@ namespace GuestOS.Kernel.Arch
         internal static ulong FindRsdpInBios()
         {
             for (ulong p = 0xE0000; p < 0x100000; p += 16)
-                if (Signature((byte*)p, "RSD PTR ") && Checksum((byte*)p, 20)) return p;
+                if (Signature((byte*)p, "RSD PTR "u8) && Checksum((byte*)p, 20)) return p;
             return 0;
         }
 
         // A table by its 4-letter signature, or 0.
-        internal static ulong FindTable(ulong rsdp, string signature)
+        internal static ulong FindTable(ulong rsdp, ReadOnlySpan<byte> signature)
         {
             if (rsdp == 0) return 0;
             byte* r = (byte*)rsdp;
@@ -40,7 +41,7 @@ namespace GuestOS.Kernel.Arch
         internal static bool FindEcam(ulong rsdp, out ulong baseOfBus0, out uint startBus, out uint endBus)
         {
             baseOfBus0 = 0; startBus = 0; endBus = 0;
-            byte* mcfg = (byte*)FindTable(rsdp, "MCFG");
+            byte* mcfg = (byte*)FindTable(rsdp, "MCFG"u8);
             if (mcfg == null || *(uint*)(mcfg + 4) < 44 + 16) return false;
             baseOfBus0 = *(ulong*)(mcfg + 44);
             startBus = mcfg[44 + 10];
@@ -48,7 +49,7 @@ namespace GuestOS.Kernel.Arch
             return true;
         }
 
-        private static bool Signature(byte* p, string s)
+        private static bool Signature(byte* p, ReadOnlySpan<byte> s)
         {
             for (int i = 0; i < s.Length; i++) if (p[i] != s[i]) return false;
             return true;

@@ -23,7 +23,7 @@ namespace GuestOS.Kernel.Arch
             BootInfo boot;
             if (*(uint*)info == PvhStartMagic) boot = FromPvh(info);
             else if (magic == MultibootBootloaderMagic) boot = FromMultiboot(info);
-            else { Panic.Halt("unknown boot protocol: neither hvm_start_info nor the Multiboot magic"); return; }
+            else { Panic.Halt("unknown boot protocol: neither hvm_start_info nor the Multiboot magic"u8); return; }
             KernelMain.InitMemory(ref boot, Machine.BootMapEnd);   // heap first: `new` works after this
             ConsoleOutput.Device = new Serial16550(0x3F8);
             KernelMain.Banner(ref boot);

@@ -32,7 +32,7 @@ namespace GuestOS.Kernel.Arch
         internal static void Install()
         {
             table = (Gate*)Memory.PageAllocator.Allocate(1);
-            if (table == null) Panic.Halt("no memory for the IDT");
+            if (table == null) Panic.Halt("no memory for the IDT"u8);
             ulong stubs = Symbols.IsrStubs;
             for (int vector = 0; vector < 256; vector++)
             {

@@ -45,7 +45,7 @@ namespace GuestOS.Kernel.Arch
             else
             {
                 Unexpected++;
-                Log.Write("interrupt: unexpected vector "); Log.Dec(vector); Log.Line();
+                Log.Write("interrupt: unexpected vector "u8); Log.Dec(vector); Log.Line();
             }
             LocalApic.EndOfInterrupt();
         }
@@ -57,6 +57,6 @@ namespace GuestOS.Kernel.Arch
         internal static bool CanRaiseMsiWithoutDevice => false;
 
         internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
-            => Panic.Halt("interrupts: x86 cannot raise an MSI without a device");
+            => Panic.Halt("interrupts: x86 cannot raise an MSI without a device"u8);
     }
 }

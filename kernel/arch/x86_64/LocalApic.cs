@@ -30,12 +30,12 @@ namespace GuestOS.Kernel.Arch
             else
             {
                 mmio = Io.ioremap(baseMsr & 0xFFFFF000, 0x1000);
-                if (mmio == 0) Panic.Halt("local APIC: cannot map its registers");
+                if (mmio == 0) Panic.Halt("local APIC: cannot map its registers"u8);
             }
             Write(SVR, 0x100 | SpuriousVector);    // bit 8: APIC software enable
             Id = X2Apic ? Read(ID) : Read(ID) >> 24;
-            Log.Write("apic: "); Log.Write(X2Apic ? "x2APIC" : "xAPIC"); Log.Write(" id "); Log.Dec(Id);
-            if (!X2Apic) { Log.Write(" at "); Log.Hex(baseMsr & 0xFFFFF000); }
+            Log.Write("apic: "u8); Log.Write(X2Apic ? "x2APIC"u8 : "xAPIC"u8); Log.Write(" id "u8); Log.Dec(Id);
+            if (!X2Apic) { Log.Write(" at "u8); Log.Hex(baseMsr & 0xFFFFF000); }
             Log.Line();
         }
 

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using GuestOS.Hal;
@@ -7,7 +8,7 @@ namespace GuestOS.Kernel.Arch
     // The x86_64 machine: privileged instructions (boot/x86_64/cpu.S) and how to stop.
     public static class Machine
     {
-        public const string Name = "x86_64";
+        public static ReadOnlySpan<byte> Name => "x86_64"u8;
 
         // boot/x86_64/entry.S identity-maps the first GiB; RAM above it is not used.
         internal const ulong BootMapEnd = 1UL << 30;
@@ -33,14 +34,14 @@ namespace GuestOS.Kernel.Arch
 
         // x86 has alignment checking only in ring 3 (CR0.AM + RFLAGS.AC): not a kernel test.
         internal static void UnalignedLoadWithAlignmentCheck(ulong address)
-            => Panic.Halt("test fault-unaligned is an arm64 test (x86 checks alignment only in user mode)");
+            => Panic.Halt("test fault-unaligned is an arm64 test (x86 checks alignment only in user mode)"u8);
 
         // isa-debug-exit (-device isa-debug-exit,iobase=0xf4,iosize=0x04): QEMU exits with
         // status (value << 1) | 1. If the device is missing we are still running: say so.
         public static void Exit(Kernel.ExitCode code)
         {
             Io.outl(0xF4, (uint)code);
-            Log.Write("exit: no isa-debug-exit device at port 0xf4; halting");
+            Log.Write("exit: no isa-debug-exit device at port 0xf4; halting"u8);
             Log.Line();
             DisableInterrupts();
             while (true) HaltOnce();

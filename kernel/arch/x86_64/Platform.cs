@@ -13,14 +13,14 @@ namespace GuestOS.Kernel.Arch
         {
             if (Acpi.FindEcam(boot.AcpiRsdp, out ulong ecam, out uint first, out uint last))
             {
-                Log.Write("acpi: MCFG: ECAM at "); Log.Hex(ecam); Log.Write(", buses ");
-                Log.Dec(first); Log.Write("-"); Log.Dec(last); Log.Line();
+                Log.Write("acpi: MCFG: ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
+                Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
                 PciConfigAccess access = PciConfigEcam.Map(ecam + ((ulong)first << 20), first, last);
                 if (access != null) return access;
             }
             else
             {
-                Log.Write("acpi: no MCFG table: PCI configuration through ports 0xCF8/0xCFC"); Log.Line();
+                Log.Write("acpi: no MCFG table: PCI configuration through ports 0xCF8/0xCFC"u8); Log.Line();
             }
             return new PciConfigPort();
         }

@@ -38,7 +38,7 @@ namespace GuestOS.Kernel.Arch
             if (elapsed < CalibrationTicks || tsc == 0)
             {
                 TscHz = 1000000000;
-                Log.Write("clock: the PIT does not count; assuming a 1 GHz TSC");
+                Log.Write("clock: the PIT does not count; assuming a 1 GHz TSC"u8);
                 Log.Line();
             }
             else

@@ -6,7 +6,7 @@ namespace System
     // The kernel does no floating point of its own, but the helpers must exist and be right.
     public static class Math
     {
-        private static void Overflow() => Panic.Halt("arithmetic overflow in a checked conversion");
+        private static void Overflow() => Panic.Halt("arithmetic overflow in a checked conversion"u8);
 
         public static int ConvertToInt32Checked(double value)
         {

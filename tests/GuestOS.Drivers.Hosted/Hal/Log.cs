@@ -1,3 +1,4 @@
+using System;
 using System.Text;
 
 namespace GuestOS.Hal
@@ -8,14 +9,11 @@ namespace GuestOS.Hal
         public static bool Quiet;
 
         public static void Write(string text) { Hosted.LogBuffer.Text.Append(text); }
+        public static void Write(ReadOnlySpan<byte> text) { Hosted.LogBuffer.Text.Append(Encoding.ASCII.GetString(text)); }
         public static void Write(char c) { Hosted.LogBuffer.Text.Append(c); }
         public static void Hex(ulong value) { Hosted.LogBuffer.Text.Append("0x").Append(value.ToString("x")); }
-        public static void Hex(ulong value, int digits)
-        {
-            string s = value.ToString("x" + digits);
-            if (s.Length > digits) s = s.Substring(s.Length - digits);
-            Hosted.LogBuffer.Text.Append("0x").Append(s);
-        }
+        // At least `digits` digits, as the kernel's Log.Hex: a wider value is never cut.
+        public static void Hex(ulong value, int digits) { Hosted.LogBuffer.Text.Append("0x").Append(value.ToString("x" + digits)); }
         public static void Dec(ulong value) { Hosted.LogBuffer.Text.Append(value); }
         public static void DecSigned(long value) { Hosted.LogBuffer.Text.Append(value); }
         public static void Line()

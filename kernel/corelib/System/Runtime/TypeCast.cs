@@ -28,7 +28,7 @@ namespace System.Runtime
         [RuntimeExport("RhTypeCast_IsInstanceOfInterface")]
         private static object IsInstanceOfInterface(MethodTable* target, object obj)
         {
-            if (obj != null) Panic.Halt("interface type test");
+            if (obj != null) Panic.Halt("interface type test"u8);
             return null;
         }
 
@@ -36,7 +36,7 @@ namespace System.Runtime
         private static object CheckCastClass(MethodTable* target, object obj)
         {
             if (obj == null || Inherits(obj.m_pMethodTable, target)) return obj;
-            Panic.Halt("invalid cast");
+            Panic.Halt("invalid cast"u8);
             return null;
         }
 
@@ -45,7 +45,7 @@ namespace System.Runtime
         [RuntimeExport("RhTypeCast_CheckCastInterface")]
         private static object CheckCastInterface(MethodTable* target, object obj)
         {
-            if (obj != null) Panic.Halt("interface cast");
+            if (obj != null) Panic.Halt("interface cast"u8);
             return null;
         }
 
@@ -58,9 +58,9 @@ namespace System.Runtime
         [RuntimeExport("RhpStelemRef")]
         private static void StelemRef(object[] array, nint index, object obj)
         {
-            if ((uint)index >= (uint)array.Length) Panic.Halt("index out of range");
+            if ((uint)index >= (uint)array.Length) Panic.Halt("index out of range"u8);
             if (obj != null && !Inherits(obj.m_pMethodTable, array.m_pMethodTable->RelatedType))
-                Panic.Halt("array type mismatch");
+                Panic.Halt("array type mismatch"u8);
             *ElementAddress(array, index) = obj;   // not array[index] = obj: that is stelem.ref, i.e. this method
         }
 
@@ -74,7 +74,7 @@ namespace System.Runtime
         [RuntimeExport("RhpLdelemaRef")]
         private static ref object LdelemaRef(object[] array, nint index, MethodTable* elementType)
         {
-            if ((uint)index >= (uint)array.Length) Panic.Halt("index out of range");
+            if ((uint)index >= (uint)array.Length) Panic.Halt("index out of range"u8);
             return ref *ElementAddress(array, index);
         }
 
@@ -84,7 +84,7 @@ namespace System.Runtime
         private static void CheckArrayStore(object array, object obj)
         {
             if (obj != null && !Inherits(obj.m_pMethodTable, array.m_pMethodTable->RelatedType))
-                Panic.Halt("array type mismatch");
+                Panic.Halt("array type mismatch"u8);
         }
 
         private static bool AreTypesAssignable(MethodTable* source, MethodTable* target) => Inherits(source, target);

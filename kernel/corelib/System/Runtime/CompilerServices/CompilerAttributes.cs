@@ -104,6 +104,9 @@ namespace System.Runtime.InteropServices
 {
     public enum LayoutKind { Sequential = 0, Explicit = 2, Auto = 3 }
 
+    // The modifier csc puts on an `unmanaged` generic constraint (ReadOnlySpan<T>).
+    public enum UnmanagedType { }
+
     [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct)]
     public sealed class StructLayoutAttribute : Attribute
     {
