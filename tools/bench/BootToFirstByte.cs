@@ -8,7 +8,7 @@ namespace GuestOS.Bench;
 // QEMU start to the first console byte: GuestOS's C# kernel against an assembly-only kernel on
 // the same QEMU command line. QEMU's own start-up dominates both; the ratio shows what the
 // C# kernel adds before it speaks (target: within 1.2x).
-[SimpleJob(RunStrategy.Monitoring, warmupCount: 3, iterationCount: 15)]
+[SimpleJob(RunStrategy.Monitoring, warmupCount: 5, iterationCount: 40)]
 public class BootToFirstByte
 {
     [Params("x86_64", "aarch64")]
