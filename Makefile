@@ -89,7 +89,8 @@ $(BUILD)/boot/%.o: boot/$(ARCH)/%.S | $(BUILD)/.deps
 $(KERNEL): $(BUILD)/kernel.o $(BOOT_O) linker.ld
 	ld.lld -static -nostdlib -z max-page-size=4096 -z norelro --no-rosegment \
 	  --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -Map=$(BUILD)/kernel.map -o $@ $(BOOT_O) $(BUILD)/kernel.o
-	@llvm-size $@ | awk 'NR==2 { printf "$(ARCH) kernel: %d bytes loaded (text %d + data %d), bss %d\n", $$1+$$2, $$1, $$2, $$3 }'
+	@literals=$$(grep -o '<FieldRvaData [^>]*Length="[0-9]*"' $(BUILD)/kernel.map.xml | sed 's/.*Length="//; s/"//' | awk '{ n += $$1 } END { print n + 0 }'); \
+	llvm-size $@ | awk -v lit=$$literals 'NR==2 { printf "$(ARCH) kernel: %d bytes loaded (text %d, including %d of u8 literals, + data %d), bss %d\n", $$1+$$2, $$1, lit, $$2, $$3 }'
 
 # --- Host tools: the QEMU runner and the accessor checker -------------------------------
 RUNNER := build/tools/runner/guestos-run.dll
