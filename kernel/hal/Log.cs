@@ -12,6 +12,8 @@ namespace GuestOS.Hal
     {
         public static bool Quiet;
 
+        // String objects (the boot protocol's name, the heap self-test); the kernel's own text
+        // is u8 literals, written by the overload below.
         [MethodImpl(MethodImplOptions.NoInlining)]
         public static void Write(string text)
         {

@@ -20,7 +20,7 @@ namespace GuestOS.Kernel.Arch
             if (!DeviceTree.Init(deviceTree)) Machine.Exit(ExitCode.Panic);   // nothing to print with
 
             BootInfo boot = default;
-            boot.Protocol = "devicetree";
+            boot.Protocol = "devicetree"u8;
             boot.DeviceTree = deviceTree;
             DtNode memory = DeviceTree.FindByName("memory"u8, 0);
             if (!DeviceTree.GetReg(memory, 0, out boot.RamStart, out ulong ramSize)) Machine.Exit(ExitCode.Panic);

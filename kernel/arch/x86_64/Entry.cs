@@ -37,7 +37,7 @@ namespace GuestOS.Kernel.Arch
         private static BootInfo FromMultiboot(ulong info)
         {
             BootInfo boot = default;
-            boot.Protocol = "multiboot";
+            boot.Protocol = "multiboot"u8;
             uint flags = *(uint*)info;
             if ((flags & (1 << 0)) != 0)
             {
@@ -61,7 +61,7 @@ namespace GuestOS.Kernel.Arch
         private static BootInfo FromPvh(ulong info)
         {
             BootInfo boot = default;
-            boot.Protocol = "pvh";
+            boot.Protocol = "pvh"u8;
             uint version = *(uint*)(info + 4);
             ulong cmdline = *(ulong*)(info + 24);
             if (cmdline != 0) boot.CommandLine = (byte*)cmdline;
