@@ -1,4 +1,5 @@
 using System;
+
 namespace GuestOS.Drivers
 {
     // Every failure the driver stack can report. Errors are values (the kernel has no

@@ -1,4 +1,5 @@
 using System;
+
 namespace GuestOS.Drivers.Pci
 {
     // How configuration space is reached (PCI Local Bus 3.0 §6.1; PCIe 5.0 §7.2).

@@ -140,12 +140,7 @@ namespace GuestOS.Drivers.Virtio
                 err = DriverError.QueueSizeInvalid;
                 return null;
             }
-            DmaBuffer ring = Dma.AllocCoherent(vring_size_packed(num));
-            while (ring.IsNull && num > 1)
-            {
-                num /= 2;
-                ring = Dma.AllocCoherent(vring_size_packed(num));
-            }
+            DmaBuffer ring = VringCreate.vring_alloc_queue(ref num, true);
             if (ring.IsNull)
             {
                 err = DriverError.OutOfDmaMemory;

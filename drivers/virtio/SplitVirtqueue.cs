@@ -146,12 +146,7 @@ namespace GuestOS.Drivers.Virtio
                 err = DriverError.QueueSizeInvalid;
                 return null;
             }
-            DmaBuffer ring = Dma.AllocCoherent(vring_size(num));
-            while (ring.IsNull && num > 1)
-            {
-                num /= 2;
-                ring = Dma.AllocCoherent(vring_size(num));
-            }
+            DmaBuffer ring = VringCreate.vring_alloc_queue(ref num, false);
             if (ring.IsNull)
             {
                 err = DriverError.OutOfDmaMemory;

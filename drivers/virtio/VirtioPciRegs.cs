@@ -1,4 +1,5 @@
 using System;
+
 namespace GuestOS.Drivers.Virtio
 {
     // The virtio-over-PCI register layout (virtio 1.2 §4.1.4), with Linux's names from

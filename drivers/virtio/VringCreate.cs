@@ -1,4 +1,6 @@
 using System;
+using GuestOS.Hal;
+
 namespace GuestOS.Drivers.Virtio
 {
     // Linux's vring_create_virtqueue: the one place that picks the ring layout from the
@@ -12,6 +14,18 @@ namespace GuestOS.Drivers.Virtio
             if (VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_RING_PACKED))
                 return PackedVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err);
             return SplitVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err);
+        }
+
+        // vring_alloc_queue_split/_packed: the ring's DMA memory for up to `num` entries, halving
+        // num while memory is short (a smaller queue still works). Null if not even one fits.
+        internal static DmaBuffer vring_alloc_queue(ref uint num, bool packed)
+        {
+            while (true)
+            {
+                DmaBuffer ring = Dma.AllocCoherent(packed ? PackedVirtqueue.vring_size_packed(num) : SplitVirtqueue.vring_size(num));
+                if (!ring.IsNull || num == 1) return ring;
+                num /= 2;
+            }
         }
 
         // Which queue sizes a device may offer for the negotiated layout: the split ring's
