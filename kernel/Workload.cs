@@ -12,6 +12,7 @@ namespace GuestOS.Kernel
     //   rng.bufsize=N  bytes per device-writable buffer (default 16K)
     //   rng.buffers=N  buffers kept in flight (default: the whole queue, up to 64)
     //   rng.poll       no interrupts: poll the used ring
+    //   rng.timeout_ms=N  fail a read that sees no completion for N ms (default 10 s)
     //   rng.bench=N    benchmark mode: read N bytes from virtio_rng.0 as fast as possible
     //   rng.seconds=N  soak: read from virtio_rng.0 for N seconds, checking buffer accounting
     internal static unsafe class Workload
@@ -24,6 +25,7 @@ namespace GuestOS.Kernel
             VirtioRng.ProbeBufferSize = (uint)CommandLine.Number("rng.bufsize"u8, 0);
             VirtioRng.ProbeBuffers = (uint)CommandLine.Number("rng.buffers"u8, 0);
             VirtioRng.ProbePolling = CommandLine.Has("rng.poll"u8);
+            VirtioRng.ProbeTimeoutNs = CommandLine.Number("rng.timeout_ms"u8, 0) * 1000000;
 
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();

@@ -34,6 +34,15 @@ FUNC cpu_read_cntvct
 FUNC cpu_read_cntfrq
         mrs     x0, cntfrq_el0
         ret
+// The virtual timer: it fires when CNTVCT_EL0 >= CNTV_CVAL_EL0 while CNTV_CTL_EL0.ENABLE is set.
+FUNC cpu_write_cntv_cval
+        msr     cntv_cval_el0, x0
+        isb
+        ret
+FUNC cpu_write_cntv_ctl
+        msr     cntv_ctl_el0, x0
+        isb
+        ret
 FUNC cpu_read_ttbr0
         mrs     x0, ttbr0_el1
         ret

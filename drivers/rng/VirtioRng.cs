@@ -34,7 +34,7 @@ namespace GuestOS.Drivers.Rng
 
         // Settings for devices as they are probed (0 / false: the default). Statics without
         // initializers: the kernel sets them from its command line, tests directly.
-        public static ulong ProbeTimeoutNs;     // polling: give up waiting after this long
+        public static ulong ProbeTimeoutNs;     // give up waiting for a completion after this long
         public static uint ProbeBufferSize;     // bytes per buffer
         public static uint ProbeBuffers;        // buffers in flight (0: as many as the queue holds, up to MaxBuffers)
         public static bool ProbePolling;        // never use interrupts
@@ -305,12 +305,14 @@ namespace GuestOS.Drivers.Rng
             return any;
         }
 
-        // Until a filled buffer is ready (Linux: wait_for_completion_killable(&have_data)).
-        // Interrupts: re-arm callbacks, check once more, sleep. Polling: look, relax, and
-        // check DEVICE_NEEDS_RESET every 1024 looks and at the timeout.
+        // Until a filled buffer is ready (Linux: wait_for_completion_killable(&have_data)), or
+        // TimeoutNs without one. Interrupts: re-arm callbacks, check once more, sleep until an
+        // interrupt or the deadline. Polling: look, relax. Either way DEVICE_NEEDS_RESET is
+        // checked at the timeout (and every 1024 polling looks), since a device that needs a
+        // reset may stop completing without a config interrupt reaching us.
         private DriverError wait_for_data()
         {
-            ulong start = Clock.NowNs();
+            ulong deadline = Clock.NowNs() + TimeoutNs;
             uint polls = 0;
             while (true)
             {
@@ -342,15 +344,9 @@ namespace GuestOS.Drivers.Rng
                     if (Vdev.virtio_needs_reset()) { DriverError e = recover(); if (e != DriverError.Ok) return e; }
                     continue;
                 }
-                if (Vdev.Vectors.Mode != VirtioIrqMode.Polling)
-                {
-                    // virtqueue_enable_cb: false when buffers were used meanwhile; take them first.
-                    if (_vq.virtqueue_enable_cb()) Irq.WaitLocalDisabled();
-                    continue;
-                }
-                polls++;
-                bool timedOut = Clock.NowNs() - start >= TimeoutNs;
-                if ((polls & 1023) == 0 || timedOut) _configChanged = Vdev.virtio_needs_reset();
+                bool timedOut = Clock.NowNs() >= deadline;
+                if (timedOut || (Vdev.Vectors.Mode == VirtioIrqMode.Polling && (++polls & 1023) == 0))
+                    _configChanged = Vdev.virtio_needs_reset();
                 if (_configChanged) continue;
                 if (timedOut)
                 {
@@ -362,7 +358,9 @@ namespace GuestOS.Drivers.Rng
                     Log.Line();
                     return DriverError.Timeout;
                 }
-                Cpu.Relax();
+                if (Vdev.Vectors.Mode == VirtioIrqMode.Polling) Cpu.Relax();
+                // virtqueue_enable_cb: false when buffers were used meanwhile; take them first.
+                else if (_vq.virtqueue_enable_cb()) Irq.WaitLocalDisabled(deadline);
             }
         }
 

@@ -7,11 +7,13 @@ namespace GuestOS.Hal
     // without losing a wake-up. The waiting rule, for every loop that sleeps until a completion:
     //
     //     Irq.DisableLocal();
-    //     while (!work_is_done()) Irq.WaitLocalDisabled();   // sleeps, takes the interrupt, masked again
+    //     while (!work_is_done() && Clock.NowNs() < deadline)
+    //         Irq.WaitLocalDisabled(deadline);               // sleeps, takes the interrupt, masked again
     //     Irq.EnableLocal();
     //
     // Checking with interrupts enabled and then halting loses the interrupt that lands between
-    // the check and the halt: the CPU sleeps with the work already done.
+    // the check and the halt: the CPU sleeps with the work already done. Every sleep has a
+    // deadline, so a device that stops answering is reported rather than hanging the kernel.
     public static class Irq
     {
         public static ulong Taken => Interrupts.Taken;
@@ -25,7 +27,15 @@ namespace GuestOS.Hal
         public static void EnableLocal() => Machine.EnableInterrupts();
 
         // Called with local interrupts disabled; returns with them disabled, after at least one
-        // interrupt (or a spurious wake-up) has been taken.
-        public static void WaitLocalDisabled() => Machine.WaitForInterruptDisabled();
+        // interrupt (a device's, the wake-up timer's at the deadline, or a spurious wake-up)
+        // has been taken - or at once when the deadline has passed.
+        public static void WaitLocalDisabled(ulong deadlineNs)
+        {
+            if (Clock.NowNs() >= deadlineNs) return;
+            // No timer (no interrupt controller): the caller polls until its deadline.
+            if (!WakeupTimer.Arm(deadlineNs)) return;
+            Machine.WaitForInterruptDisabled();
+            WakeupTimer.Disarm();
+        }
     }
 }

@@ -46,7 +46,8 @@ namespace GuestOS.Tests
         public void InterruptDrivenReadsGetEveryByteInOrderWithoutLostWakeUps()
         {
             var (rng, dev) = Up();
-            // WaitLocalDisabled throws if the driver ever sleeps with no interrupt pending.
+            // WaitLocalDisabled throws if the driver ever sleeps 10 ms with no interrupt pending
+            // (a lost wake-up), before the 20 ms read timeout would end the sleep.
             Assert.Equal(dev.Produced.Take(300000), Read(rng, 300000));
             Assert.True(rng.Interrupts > 0);
             Assert.Equal(rng.Interrupts, InterruptController.Taken);
@@ -56,6 +57,32 @@ namespace GuestOS.Tests
             Assert.Empty(dev.SpecViolations);
             Assert.Empty(dev.DeviceErrors);
             Assert.Empty(InterruptController.Errors);
+        }
+
+        // A device that stops answering while the driver sleeps on its interrupt: the wake-up
+        // timer ends the sleep at the deadline, the read fails with Timeout having consumed
+        // nothing, and reading goes on once the device answers again.
+        [Fact]
+        public void ADeviceThatStopsAnsweringEndsTheInterruptWaitAtItsDeadline()
+        {
+            var (rng, dev) = Up();
+            Assert.Equal(dev.Produced.Take(4096), Read(rng, 4096));
+            dev.NeverComplete = true;
+            rng.TimeoutNs = 1000000;   // 1 ms
+            byte* b = stackalloc byte[4096];
+            long got;
+            int read = 4096;
+            ulong before = VirtualTime.Ns;
+            while ((got = rng.Read(b, 4096)) > 0) read += (int)got;     // what was filled already (whole 16 KiB buffers)
+            Assert.Equal(-(long)DriverError.Timeout, got);
+            Assert.InRange(VirtualTime.Ns - before, 1000000UL, 1100000UL);
+            Assert.Equal(1UL, InterruptController.TimerWakeups);
+            Assert.Contains("no completion after 1 ms (requests still posted)", LogText);
+
+            dev.NeverComplete = false;
+            Assert.Equal(dev.Produced.Skip(read).Take(4096), Read(rng, 4096));
+            Assert.Equal(0, rng.BuffersUnaccounted);
+            Assert.Empty(dev.SpecViolations);
         }
 
         [Fact]

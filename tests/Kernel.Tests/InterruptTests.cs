@@ -3,9 +3,13 @@ using GuestOS.Runner;
 namespace GuestOS.Kernel.Tests;
 
 // The interrupt path: interrupt controller (local APIC; GICv2 and its v2m frame; GICv3, its
-// ITS and LPIs), vector stub, C# dispatch, handler, end of interrupt, and the race-free wait.
+// ITS and LPIs), vector stub, C# dispatch, handler, end of interrupt, and the race-free wait,
+// which the wake-up timer (local APIC timer; arm64 virtual timer) ends at its deadline when no
+// interrupt comes (the kernel fails the test itself if the timer never fires or fires early).
 public class InterruptTests
 {
+    private const string TimerWake = "test irq: a wait with nothing pending ended ";
+
     [Theory]
     [InlineData("q35")]
     [InlineData("pc")]
@@ -16,6 +20,7 @@ public class InterruptTests
         Assert.True(run.Passed, run.Report());
         Assert.True(run.Printed("test irq: self interrupt 3 on vector 48"), run.Report());
         Assert.True(run.Printed("apic: xAPIC id 0"), run.Report());
+        Assert.True(run.Printed(TimerWake), run.Report());
     }
 
     [Fact]
@@ -28,6 +33,7 @@ public class InterruptTests
         // Two MSIs allocated as a driver allocates them, raised by writing SETSPI_NS.
         Assert.True(run.Printed("test irq: MSI address 0x8020040 data 80 handled"), run.Report());
         Assert.True(run.Printed("test irq: MSI address 0x8020040 data 81 handled"), run.Report());
+        Assert.True(run.Printed(TimerWake), run.Report());
     }
 
     // GICv3: an SGI through ICC_SGI1R_EL1, then two MSIs allocated through Irq.AllocateMsi (MAPD
@@ -48,6 +54,7 @@ public class InterruptTests
         Assert.True(run.Printed("its: requester 0x00f8 -> DeviceID 0xf8, EventID 1 -> LPI 8193"), run.Report());
         Assert.True(run.Printed("test irq: MSI address 0x8090040 data 0 handled"), run.Report());
         Assert.True(run.Printed("test irq: MSI address 0x8090040 data 1 handled"), run.Report());
+        Assert.True(run.Printed(TimerWake), run.Report());
     }
 
     // Entered at EL2 (virtualization=on), the kernel drops to EL1 and must still reach the GICv3

@@ -91,6 +91,21 @@ public class VirtioRngTests
         Assert.True(run.Printed("entropy: read 4096 bytes"), run.Report());
     }
 
+    // A device that stops answering (QEMU's rate limit: 1 KiB, then nothing for a minute) while
+    // the driver sleeps on its MSI-X interrupt: the wake-up timer ends the wait at
+    // rng.timeout_ms and the kernel fails with its own verdict, long before the runner's timeout.
+    [Theory]
+    [InlineData("x86_64", "q35")]
+    [InlineData("aarch64", "virt")]
+    public void A_device_that_stops_answering_fails_the_read_at_the_timeout(string arch, string machine)
+    {
+        var run = Boot(arch, machine, 2, "rng.timeout_ms=300", Rng(0, ",max-bytes=1024,period=60000"));
+        Assert.Equal(RunOutcome.Fail, run.Outcome);
+        Assert.True(run.Printed("MSI-X, a vector per queue plus one for configuration changes"), run.Report());
+        Assert.True(run.Printed("virtio_rng.0: no completion after 300 ms (requests still posted)"), run.Report());
+        Assert.True(run.Printed("GUESTOS-VERDICT: FAIL entropy read failed"), run.Report());
+    }
+
     internal static string[] Rng(int index, string properties)
         => [$"rng-random,id=rng{index},filename=/dev/urandom", $"virtio-rng-pci,rng=rng{index}{properties}"];
 

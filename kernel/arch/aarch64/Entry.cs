@@ -37,6 +37,7 @@ namespace GuestOS.Kernel.Arch
             KernelMain.Banner(ref boot);
             Timer.Calibrate();
             Interrupts.Init();
+            WakeupTimer.Init();
             KernelMain.Run(ref boot);
         }
     }

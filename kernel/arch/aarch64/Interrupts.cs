@@ -54,6 +54,16 @@ namespace GuestOS.Kernel.Arch
             return true;
         }
 
+        // A private peripheral interrupt of this CPU (INTIDs 16-31: the generic timer's).
+        internal static bool AttachPpi(uint intid, InterruptHandler handler)
+        {
+            if (gicVersion == 0 || intid < 16 || intid > 31) return false;
+            handlers[intid] = handler;
+            if (gicVersion == 2) GicV2.Enable(intid);
+            else GicV3.EnableSgiOrPpi(intid);
+            return true;
+        }
+
         // GICv2: an SPI of the v2m frame; the message is "write the SPI number to SETSPI_NS".
         // GICv3: a fresh LPI mapped through the ITS to the next EventID of the function's
         // DeviceID; the message is "write the EventID to GITS_TRANSLATER".

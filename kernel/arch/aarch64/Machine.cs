@@ -20,6 +20,8 @@ namespace GuestOS.Kernel.Arch
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_wait_for_interrupt_disabled")] internal static extern void WaitForInterruptDisabled();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_cntvct")] internal static extern ulong ReadCounter();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_cntfrq")] internal static extern ulong ReadCounterFrequency();
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_write_cntv_cval")] internal static extern void WriteVirtualTimerCompare(ulong counter);
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_write_cntv_ctl")] internal static extern void WriteVirtualTimerControl(ulong control);
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_read_ttbr0")] internal static extern ulong ReadTtbr0();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_sync_page_tables")] internal static extern void SyncPageTables();
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "cpu_undefined_instruction")] internal static extern void UndefinedInstruction();

@@ -17,6 +17,10 @@ namespace GuestOS.Kernel.Arch
             nsPerTickShift32 = (1000000000UL << 32) / CounterHz;
         }
 
+        // The counter value NowNs() reads as `ns` (what a timer compare register wants).
+        internal static ulong CounterAt(ulong ns)
+            => counterAtEntry + ns / 1000000000 * CounterHz + ns % 1000000000 * CounterHz / 1000000000;
+
         internal static ulong NowNs()
         {
             ulong ticks = Machine.ReadCounter() - counterAtEntry;

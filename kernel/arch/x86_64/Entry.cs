@@ -30,6 +30,7 @@ namespace GuestOS.Kernel.Arch
             Idt.Install();
             Timer.Calibrate();
             Interrupts.Init();
+            WakeupTimer.Init();
             KernelMain.Run(ref boot);
         }
 

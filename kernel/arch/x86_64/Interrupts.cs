@@ -2,11 +2,13 @@ using GuestOS.Hal;
 
 namespace GuestOS.Kernel.Arch
 {
-    // Device interrupt vectors 0x30-0xEF, each routed to a handler; every interrupt is
-    // acknowledged at the local APIC. Vectors 0x20-0x2F stay free (where a PIC would land).
+    // Device interrupt vectors 0x30-0xEB, each routed to a handler; every interrupt is
+    // acknowledged at the local APIC. Vectors 0x20-0x2F stay free (where a PIC would land);
+    // the local APIC timer has 0xEC, Linux's LOCAL_TIMER_VECTOR.
     internal static class Interrupts
     {
-        private const uint FirstVector = 0x30, LastVector = 0xEF;
+        private const uint FirstVector = 0x30, LastVector = 0xEB;
+        internal const uint LocalTimerVector = 0xEC;
         private static InterruptHandler[] handlers;
         private static uint nextVector = FirstVector;
         internal static ulong Taken, Unexpected;
@@ -26,6 +28,8 @@ namespace GuestOS.Kernel.Arch
             handlers[vector] = handler;
             return true;
         }
+
+        internal static void AttachLocalTimer(InterruptHandler handler) => handlers[LocalTimerVector] = handler;
 
         internal static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
         {

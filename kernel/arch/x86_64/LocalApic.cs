@@ -10,6 +10,9 @@ namespace GuestOS.Kernel.Arch
         private const uint IA32_APIC_BASE = 0x1B;
         private const ulong ApicGlobalEnable = 1 << 11, X2ApicEnable = 1 << 10;
         private const uint ID = 0x20, EOI = 0xB0, SVR = 0xF0, ICR_LOW = 0x300, ICR_HIGH = 0x310;
+        private const uint LVT_TIMER = 0x320, TIMER_INITIAL_COUNT = 0x380, TIMER_CURRENT_COUNT = 0x390, TIMER_DIVIDE = 0x3E0;
+        private const uint TimerDivideBy16 = 0x3;
+        internal const uint LvtMasked = 1 << 16;
         internal const uint SpuriousVector = 0xFF;
 
         private static ulong mmio;                  // xAPIC registers, 0 in x2APIC mode
@@ -47,6 +50,19 @@ namespace GuestOS.Kernel.Arch
             if (X2Apic) Machine.WriteMsr(0x800 + (ICR_LOW >> 4), ((ulong)Id << 32) | vector);
             else { Write(ICR_HIGH, Id << 24); Write(ICR_LOW, vector); }
         }
+
+        // The timer in one-shot mode (SDM 11.5.4): once started it counts down at the bus clock
+        // / 16 and, unless `lvt` has LvtMasked, raises the vector in `lvt` on reaching 0.
+        internal static void ConfigureTimer(uint lvt)
+        {
+            Write(TIMER_DIVIDE, TimerDivideBy16);
+            Write(LVT_TIMER, lvt);
+        }
+
+        internal static void StartTimer(uint count) => Write(TIMER_INITIAL_COUNT, count);
+        internal static void StopTimer() => Write(TIMER_INITIAL_COUNT, 0);   // a count of 0 stops it
+
+        internal static uint TimerCount => Read(TIMER_CURRENT_COUNT);
 
         // MSI address for this CPU (SDM 11.11.1): 0xFEE00000 | destination APIC id << 12.
         internal static ulong MsiAddress => 0xFEE00000UL | ((ulong)(Id & 0xFF) << 12);
