@@ -35,11 +35,17 @@ namespace GuestOS.Kernel
             if (error != DriverError.Ok)
                 Verdict.Fail(DriverErrors.Name(error), ExitCode.Fail);
 
-            ulong bench = CommandLine.Number("rng.bench"u8, 0);
-            if (bench != 0) { Benchmark(rngs[0], bench); return; }
-            ulong seconds = CommandLine.Number("rng.seconds"u8, 0);
-            if (seconds != 0) { Soak(rngs[0], seconds); return; }
+            ulong bench = CommandLine.Number("rng.bench"u8, 0), seconds = CommandLine.Number("rng.seconds"u8, 0);
+            if (bench != 0) Benchmark(rngs[0], bench);
+            else if (seconds != 0) Soak(rngs[0], seconds);
+            else ReadAndCheck(rngs);
+            Shutdown(rngs);
+            Verdict.Pass();
+        }
 
+        // Read rng.bytes round robin (or from rng.device only) and check that they look random.
+        private static void ReadAndCheck(VirtioRng[] rngs)
+        {
             ulong wanted = CommandLine.Number("rng.bytes"u8, 64 * 1024);
             ulong only = CommandLine.Number("rng.device"u8, ulong.MaxValue);
             if (only != ulong.MaxValue && only >= (ulong)rngs.Length)
@@ -69,7 +75,6 @@ namespace GuestOS.Kernel
             for (int i = 0; i < rngs.Length; i++) PrintStatistics(rngs[i], i);
             PrintCpuInterrupts();
             if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
-            Verdict.Pass();
         }
 
         // Benchmark mode: the lines tools/bench parses. The window runs from just before the
@@ -108,7 +113,6 @@ namespace GuestOS.Kernel
             EntropyCheck check = new EntropyCheck(BenchChunkBytes);
             fixed (byte* buffer = chunk) check.Add(buffer, read < BenchChunkBytes ? (uint)read : BenchChunkBytes);
             if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
-            Verdict.Pass();
         }
 
         // A long run: every chunk checks that no buffer was lost or completed twice (the ring
@@ -142,7 +146,14 @@ namespace GuestOS.Kernel
             PrintStatistics(rng, 0);
             PrintCpuInterrupts();
             if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
-            Verdict.Pass();
+        }
+
+        // Before the power-off, as Linux's remove path does (virtrng_remove -> remove_common):
+        // reset each device, so that it stops using our memory, then free its ring and buffers.
+        private static void Shutdown(VirtioRng[] rngs)
+        {
+            for (int i = 0; i < rngs.Length; i++)
+                if (rngs[i].Remove() != DriverError.Ok) Verdict.Fail("a device did not reset at shutdown"u8, ExitCode.Fail);
         }
 
         private static void ReadOrFail(VirtioRng rng, int device, byte* buffer, uint want)

@@ -400,14 +400,27 @@ namespace GuestOS.Drivers.Rng
             return e;
         }
 
-        // remove_common: reset the device (it stops using our memory), then free it all.
-        public void Remove()
+        // remove_common: reset the device (it stops using our memory), then free it all. After
+        // a failed reset the buffers stay allocated: the device may still write them.
+        public DriverError Remove()
         {
             DriverError err = Vdev.Remove();
             if (err == DriverError.Ok && _bufs != null)
+            {
                 for (uint b = 0; b < _bufs.Length; b++) Dma.FreeCoherent(_bufs[b]);
+                if (VirtioNarration.On)
+                {
+                    VirtioNarration.Begin(Pci);
+                    PrintName();
+                    Log.Write(": removed: device reset, then its queue and "u8);
+                    Log.Dec((ulong)_bufs.Length);
+                    Log.Write(" buffers freed"u8);
+                    VirtioNarration.End("2.4"u8, "virtrng_remove -> remove_common"u8);
+                }
+            }
             _bufs = null;
             _fatal = DriverError.DeviceRemoved;
+            return err;
         }
 
         public void PrintName()

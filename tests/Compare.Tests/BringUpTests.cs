@@ -37,6 +37,8 @@ public class BringUpTests
         Assert.True(run.Run.Passed, run.Run.Report());
         var steps = run.Steps.ToList();
         Assert.Empty(BringUpRules.Check(steps));
+        // Like Linux at power-off, the device is reset once the work is done.
+        Assert.Contains(steps, s => s.Phase == StepPhase.Shutdown && s.Key.StartsWith("status <- 0x00"));
 
         // The queue enabled after DRIVER_OK.
         var enable = steps.Single(s => s.Key == "queue 0: queue_enable <- 1");

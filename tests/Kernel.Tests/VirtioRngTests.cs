@@ -33,6 +33,8 @@ public class VirtioRngTests
         Assert.True(run.Printed("status <- DRIVER_OK (0x0f) iowrite8 common+0x14  spec 3.1.1 step 8 [virtio_device_ready -> vp_modern_set_status]"), run.Report());
         AssertRingLayout(run, packed: properties.Contains("packed=on"));
         AssertEntropyLooksRandom(run, OneMiB);
+        // Shut down as Linux's remove path does: reset first, then free what the device used.
+        Assert.True(run.Printed("virtio_rng.0: removed: device reset, then its queue and 8 buffers freed  spec 2.4 [virtrng_remove -> remove_common]"), run.Report());
     }
 
     // The layout negotiated and the one really set up: QEMU's rng queue has 8 entries, so the
