@@ -87,9 +87,8 @@ namespace GuestOS.Drivers.Virtio
             {
                 if (Clock.NowNs() - start >= limitNs)
                 {
-                    Log.Write("virtio "u8);
-                    Pci.WriteBdf();
-                    Log.Write(": reset did not complete: status still "u8);
+                    VirtioNarration.Begin(Pci);
+                    Log.Write("reset did not complete: status still "u8);
                     Log.Hex(status, 2);
                     Log.Write(" after "u8);
                     Log.Dec(ResetTimeoutUs);
@@ -145,9 +144,8 @@ namespace GuestOS.Drivers.Virtio
             ulong missing = required & ~DeviceFeatures;
             if (missing != 0)
             {
-                Log.Write("virtio "u8);
-                Pci.WriteBdf();
-                Log.Write(": device lacks required features "u8);
+                VirtioNarration.Begin(Pci);
+                Log.Write("device lacks required features "u8);
                 VirtioFeatures.Print(missing);
                 Log.Write(" [virtio_dev_probe]"u8);
                 Log.Line();
@@ -174,9 +172,8 @@ namespace GuestOS.Drivers.Virtio
             byte back = Vp.vp_modern_get_status();
             if ((back & VirtioStatus.FEATURES_OK) == 0)
             {
-                Log.Write("virtio "u8);
-                Pci.WriteBdf();
-                Log.Write(": device refuses features "u8);
+                VirtioNarration.Begin(Pci);
+                Log.Write("device refuses features "u8);
                 Log.Hex(Features);
                 Log.Write(": status read back "u8);
                 Log.Hex(back, 2);
@@ -256,9 +253,7 @@ namespace GuestOS.Drivers.Virtio
 
         private void NarrateFallback(VirtioIrqMode mode, ReadOnlySpan<byte> why)
         {
-            Log.Write("virtio "u8);
-            Pci.WriteBdf();
-            Log.Write(": "u8);
+            VirtioNarration.Begin(Pci);
             Log.Write(VirtioPciVectors.ModeName(mode));
             Log.Write(" not possible: "u8);
             Log.Write(why);
@@ -399,9 +394,8 @@ namespace GuestOS.Drivers.Virtio
 
         private DriverError QueueError(ushort index, ReadOnlySpan<byte> what, ulong value, DriverError e)
         {
-            Log.Write("virtio "u8);
-            Pci.WriteBdf();
-            Log.Write(": queue "u8);
+            VirtioNarration.Begin(Pci);
+            Log.Write("queue "u8);
             Log.Dec(index);
             Log.Write(": "u8);
             Log.Write(what);

@@ -12,6 +12,7 @@ namespace GuestOS.Drivers.Virtio
     {
         public static bool On { get { return !Log.Quiet; } }
 
+        // "virtio 00:01.0: ", which starts every line about the device: narration and errors.
         public static void Begin(PciDevice d)
         {
             Log.Write("virtio "u8);

@@ -252,9 +252,8 @@ namespace GuestOS.Drivers.Virtio
             ulong at = (ulong)off * NotifyOffMultiplier;
             if (at + 2 > NotifyLen)
             {
-                Log.Write("virtio "u8);
-                Pci.WriteBdf();
-                Log.Write(": bad notification offset "u8);
+                VirtioNarration.Begin(Pci);
+                Log.Write("bad notification offset "u8);
                 Log.Dec(off);
                 Log.Write(" (x "u8);
                 Log.Dec(NotifyOffMultiplier);
@@ -288,9 +287,7 @@ namespace GuestOS.Drivers.Virtio
 
         private void Prefix()
         {
-            Log.Write("virtio "u8);
-            Pci.WriteBdf();
-            Log.Write(": "u8);
+            VirtioNarration.Begin(Pci);
         }
 
         private void Error(ReadOnlySpan<byte> what, DriverError e)
