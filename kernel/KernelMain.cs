@@ -48,6 +48,15 @@ namespace GuestOS.Kernel
             Log.Write("memory: RAM "u8); Log.Hex(boot.RamStart); Log.Write("-"u8); Log.Hex(boot.RamEnd);
             Log.Write(", heap "u8); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, "u8);
             Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA"u8);
+            // RAM outside the boot map (x86: above the first GiB, arm64: outside the kernel's
+            // GiB) is reported and left alone, never dereferenced. The first MiB and the image
+            // are not counted as used, hence the slack.
+            if (boot.RamTotal > boot.RamEnd - boot.RamStart + (4UL << 20))
+            {
+                Log.Write("; "u8); Log.Dec((boot.RamTotal - (boot.RamEnd - boot.RamStart)) >> 20);
+                Log.Write(" MiB more of the "u8); Log.Dec(boot.RamTotal >> 20);
+                Log.Write(" MiB the firmware reports lie outside the boot map: not used"u8);
+            }
             Log.Line();
             Log.Write("clock: "u8); Log.Dec(Timer.NowNs() / 1000); Log.Write(" us since entry"u8);
             Log.Line();

@@ -8,6 +8,7 @@ namespace GuestOS.Kernel.Boot
     {
         public ulong RamStart;        // the usable RAM region the kernel allocates from
         public ulong RamEnd;
+        public ulong RamTotal;        // all RAM the firmware reports, 0 if it does not say
         public byte* CommandLine;     // NUL-terminated, or null
         public ulong AcpiRsdp;        // x86: physical address of the RSDP, 0 if not given
         public ulong DeviceTree;      // arm64: physical address of the flattened device tree

@@ -25,6 +25,7 @@ namespace GuestOS.Kernel.Arch
             DtNode memory = DeviceTree.FindByName("memory"u8, 0);
             if (!DeviceTree.GetReg(memory, 0, out boot.RamStart, out ulong ramSize)) Machine.Exit(ExitCode.Panic);
             boot.RamEnd = boot.RamStart + ramSize;
+            boot.RamTotal = ramSize;
             if (DeviceTree.GetProperty(DeviceTree.FindByName("chosen"u8, 0), "bootargs"u8, out byte* args, out _))
                 boot.CommandLine = args;
 

@@ -5,7 +5,7 @@ namespace GuestOS.Kernel.Arch
     internal static class PageTableFormat
     {
         private const ulong Valid = 1UL << 0, TableBit = 1UL << 1, DeviceAttr = 1UL << 2,
-                            AccessFlag = 1UL << 10, PXN = 1UL << 53, UXN = 1UL << 54;
+                            AccessFlag = 1UL << 10, InnerShareable = 3UL << 8, PXN = 1UL << 53, UXN = 1UL << 54;
 
         internal static ulong Root() => Machine.ReadTtbr0() & 0x0000FFFFFFFFF000UL;
         internal static bool IsValid(ulong entry) => (entry & Valid) != 0;
@@ -17,6 +17,12 @@ namespace GuestOS.Kernel.Arch
 
         // A valid block (not a table) whose MAIR index (bits 4:2) selects Device-nGnRnE.
         internal static bool IsDeviceBlock(ulong entry) => (entry & (Valid | TableBit)) == Valid && (entry & 0x1C) == DeviceAttr;
+
+        // A 2 MiB block of Normal write-back memory (MAIR attribute 0), inner shareable, never
+        // executable.
+        internal static ulong NormalBlock(ulong phys) => phys | Valid | InnerShareable | AccessFlag | PXN | UXN;
+
+        internal static bool IsNormalBlock(ulong entry) => (entry & (Valid | TableBit)) == Valid && (entry & 0x1C) == 0;
 
         internal static void Synchronize() => Machine.SyncPageTables();
 

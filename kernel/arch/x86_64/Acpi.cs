@@ -1,5 +1,6 @@
 using System;
 using GuestOS.Hal;
+using GuestOS.Kernel.Memory;
 
 namespace GuestOS.Kernel.Arch
 {
@@ -18,23 +19,47 @@ namespace GuestOS.Kernel.Arch
             return 0;
         }
 
-        // A table by its 4-letter signature, or 0.
+        // A table by its 4-letter signature, or 0. Firmware puts its tables at the top of low
+        // RAM, which can lie above what the boot map covers (SeaBIOS: just below 2 GiB on a
+        // 2 GiB q35 guest): each table is mapped before it is read (Linux: acpi_os_map_memory).
         internal static ulong FindTable(ulong rsdp, ReadOnlySpan<byte> signature)
         {
-            if (rsdp == 0) return 0;
+            if (rsdp == 0 || PageTables.MapFirmware(rsdp, 36) == 0) return 0;   // ACPI 2.0+ RSDP: 36 bytes
             byte* r = (byte*)rsdp;
             bool xsdt = r[15] >= 2 && *(ulong*)(r + 24) != 0;     // revision 2+: 64-bit XSDT
-            byte* root = xsdt ? (byte*)*(ulong*)(r + 24) : (byte*)(ulong)*(uint*)(r + 16);
-            if (!Checksum(root, *(uint*)(root + 4))) return 0;
+            byte* root = Map(xsdt ? *(ulong*)(r + 24) : *(uint*)(r + 16));
+            if (root == null) return 0;
             int entrySize = xsdt ? 8 : 4;
             uint count = (*(uint*)(root + 4) - 36) / (uint)entrySize;
             for (uint i = 0; i < count; i++)
             {
                 byte* at = root + 36 + i * entrySize;
-                byte* table = xsdt ? (byte*)*(ulong*)at : (byte*)(ulong)*(uint*)at;
-                if (Signature(table, signature) && Checksum(table, *(uint*)(table + 4))) return (ulong)table;
+                byte* table = Map(xsdt ? *(ulong*)at : *(uint*)at);
+                if (table != null && Signature(table, signature)) return (ulong)table;
             }
             return 0;
+        }
+
+        // Map a table's header, then the length it gives, and check its checksum; null (said
+        // on the console) when it cannot be mapped or is corrupt.
+        private static byte* Map(ulong phys)
+        {
+            const uint HeaderSize = 36;            // ACPI 6.5, 5.2.6: the common table header
+            const uint MaxLength = 1u << 20;       // QEMU's largest table (DSDT) is a few KiB
+            if (phys == 0) return null;
+            if (PageTables.MapFirmware(phys, HeaderSize) == 0) return Skipped(phys, "cannot be mapped"u8);
+            uint length = *(uint*)(phys + 4);
+            if (length < HeaderSize || length > MaxLength) return Skipped(phys, "has an impossible length"u8);
+            if (PageTables.MapFirmware(phys, length) == 0) return Skipped(phys, "cannot be mapped"u8);
+            if (!Checksum((byte*)phys, length)) return Skipped(phys, "has a bad checksum"u8);
+            return (byte*)phys;
+        }
+
+        private static byte* Skipped(ulong phys, ReadOnlySpan<byte> why)
+        {
+            Log.Write("acpi: the table at "u8); Log.Hex(phys); Log.Write(" "u8); Log.Write(why); Log.Write(": skipped"u8);
+            Log.Line();
+            return null;
         }
 
         // The first MCFG allocation: { u64 base (of bus 0), u16 segment, u8 start bus, u8 end bus }.

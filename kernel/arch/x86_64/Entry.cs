@@ -2,6 +2,7 @@ using System.Runtime;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 using GuestOS.Kernel.Console;
+using GuestOS.Kernel.Runtime;
 
 namespace GuestOS.Kernel.Arch
 {
@@ -42,9 +43,17 @@ namespace GuestOS.Kernel.Arch
             uint flags = *(uint*)info;
             if ((flags & (1 << 0)) != 0)
             {
-                // mem_upper: KiB of contiguous RAM from 1 MiB.
+                // mem_upper: KiB of contiguous RAM from 1 MiB, where the kernel is loaded.
                 boot.RamStart = 0x100000;
                 boot.RamEnd = 0x100000 + (ulong)(*(uint*)(info + 8)) * 1024;
+            }
+            if ((flags & (1 << 6)) != 0)
+            {
+                // mmap_length, mmap_addr: entries { u32 size; u64 base; u64 length; u32 type },
+                // size not counting itself; type 1 is RAM.
+                ulong map = *(uint*)(info + 48), end = map + *(uint*)(info + 44);
+                for (ulong entry = map; entry < end; entry += 4 + *(uint*)entry)
+                    if (*(uint*)(entry + 20) == 1) boot.RamTotal += *(ulong*)(entry + 12);
             }
             if ((flags & (1 << 2)) != 0)
             {
@@ -77,7 +86,10 @@ namespace GuestOS.Kernel.Arch
                     ulong addr = *(ulong*)(map + i * 24);
                     ulong size = *(ulong*)(map + i * 24 + 8);
                     uint type = *(uint*)(map + i * 24 + 16);
-                    if (type == 1 && size > boot.RamEnd - boot.RamStart)
+                    if (type != 1) continue;
+                    boot.RamTotal += size;
+                    // The region the kernel was loaded into: the boot map covers it.
+                    if (addr <= Symbols.ImageStart && Symbols.ImageStart - addr < size)
                     {
                         boot.RamStart = addr;
                         boot.RamEnd = addr + size;

@@ -14,6 +14,12 @@ namespace GuestOS.Kernel.Arch
         // A 2 MiB page, uncached (PCD | PWT select UC with the power-on PAT).
         internal static ulong DeviceBlock(ulong phys) => phys | Present | Writable | WriteThrough | CacheDisable | PageSize;
 
+        // A 2 MiB page of write-back RAM (PAT entry 0).
+        internal static ulong NormalBlock(ulong phys) => phys | Present | Writable | PageSize;
+
+        internal static bool IsNormalBlock(ulong entry)
+            => (entry & (Present | PageSize | WriteThrough | CacheDisable)) == (Present | PageSize);
+
         // The CPU sets Accessed/Dirty in entries it uses, so test the attributes, not equality.
         internal static bool IsDeviceBlock(ulong entry)
         {
