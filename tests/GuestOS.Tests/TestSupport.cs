@@ -17,7 +17,15 @@ namespace GuestOS.Tests
     {
         // A device that never answers costs 20 ms of virtual time per read here, not 10 s.
         protected HalTest() { HostedHal.Reset(); ResetRngSettings(); GuestOS.Drivers.Rng.VirtioRng.ProbeTimeoutNs = 20000000; }
-        public void Dispose() { HostedHal.Reset(); ResetRngSettings(); }
+        // ... and none that wrote outside it: every DMA allocation's guard bytes still hold the
+        // canary (DmaPool), checked before the memory is released.
+        public void Dispose()
+        {
+            List<string> damaged = DmaPool.CheckCanaries();
+            HostedHal.Reset();
+            ResetRngSettings();
+            Assert.True(damaged.Count == 0, "written outside DMA allocations: " + string.Join("; ", damaged.Take(8)));
+        }
 
         private static void ResetRngSettings()
         {

@@ -308,7 +308,7 @@ public class HostileFrontendTests
         guest.Driver.WriteDesc(0, TestGuest.BufferArea, 16);
         guest.Driver.Publish(0);
         guest.Kick();
-        two.Backend.Log.AssertContains("vring 0: kick ignored: it is not configured");
+        two.Backend.Log.AssertContains("vring 0: kick ignored: it is not set up (missing: SET_VRING_ADDR SET_MEM_TABLE)");
         f.Sync();
         two.AssertOthersUnharmed();
 

@@ -16,20 +16,16 @@ namespace GuestOS.Hal
             if (size == 0 || Hosted.DmaPool.FailAllocations || Hosted.DmaPool.Outstanding + size > Hosted.DmaPool.Limit)
                 return b;
             ulong rounded = (size + 4095) & ~4095UL;
-            void* p = NativeMemory.AlignedAlloc((nuint)rounded, 4096);
-            NativeMemory.Clear(p, (nuint)rounded);
-            b.Virt = (byte*)p;
-            b.Phys = (ulong)p;
+            b.Virt = Hosted.DmaPool.Allocate(size, rounded);
+            b.Phys = (ulong)b.Virt;
             b.Size = size;
-            Hosted.DmaPool.Add(b.Phys, rounded);
             return b;
         }
 
         public static void FreeCoherent(DmaBuffer buffer)
         {
             if (buffer.Virt == null) return;
-            Hosted.DmaPool.Remove(buffer.Phys);
-            NativeMemory.AlignedFree(buffer.Virt);
+            Hosted.DmaPool.Free(buffer.Phys);
         }
     }
 }
@@ -39,38 +35,82 @@ namespace GuestOS.Hal.Hosted
     // Bookkeeping of the hosted DMA memory: lets the simulated device refuse to touch anything
     // that is not DMA memory the driver owns (a buggy driver then produces a recorded device
     // error in the test instead of corrupting the test process).
-    public static class DmaPool
+    //
+    // Every allocation sits between two guard pages, and the slack between its size and the
+    // end of its last page is guard too; all guard bytes hold Canary. The device may touch
+    // only the `size` bytes asked for (Contains), so a changed canary is a write by the code
+    // under test (the ring code's pointers) outside every buffer: CheckCanaries names it.
+    public static unsafe class DmaPool
     {
-        private static readonly SortedDictionary<ulong, ulong> live = new SortedDictionary<ulong, ulong>();
+        public const ulong GuardSize = 4096;
+        public const byte Canary = 0xCB;
+
+        private struct Allocation { public ulong Size, Rounded; public byte* Base; }
+
+        private static readonly SortedDictionary<ulong, Allocation> live = new SortedDictionary<ulong, Allocation>();
         public static bool FailAllocations;
         public static ulong Limit = ulong.MaxValue;
         public static ulong Outstanding { get; private set; }
         public static int LiveCount => live.Count;
         public static long TotalAllocations { get; private set; }
 
-        internal static void Add(ulong phys, ulong size) { live.Add(phys, size); Outstanding += size; TotalAllocations++; }
-        internal static void Remove(ulong phys)
+        // [guard page][size bytes, zeroed][slack to the page end][guard page]
+        internal static byte* Allocate(ulong size, ulong rounded)
         {
-            if (!live.TryGetValue(phys, out ulong size))
-                throw new InvalidOperationException($"Dma.FreeCoherent of unknown buffer 0x{phys:x}");
-            live.Remove(phys);
-            Outstanding -= size;
+            byte* base_ = (byte*)NativeMemory.AlignedAlloc((nuint)(rounded + 2 * GuardSize), 4096);
+            byte* p = base_ + GuardSize;
+            NativeMemory.Fill(base_, (nuint)GuardSize, Canary);
+            NativeMemory.Clear(p, (nuint)size);
+            NativeMemory.Fill(p + size, (nuint)(rounded - size + GuardSize), Canary);
+            live.Add((ulong)p, new Allocation { Size = size, Rounded = rounded, Base = base_ });
+            Outstanding += rounded;
+            TotalAllocations++;
+            return p;
         }
 
-        // True if [phys, phys+len) lies entirely inside one live DMA allocation.
+        internal static void Free(ulong phys)
+        {
+            if (!live.TryGetValue(phys, out Allocation a))
+                throw new InvalidOperationException($"Dma.FreeCoherent of unknown buffer 0x{phys:x}");
+            live.Remove(phys);
+            Outstanding -= a.Rounded;
+            NativeMemory.AlignedFree(a.Base);
+        }
+
+        // True if [phys, phys+len) lies entirely inside the bytes one live allocation asked for.
         public static bool Contains(ulong phys, ulong len)
         {
             foreach (var kv in live)
             {
-                if (phys >= kv.Key && phys - kv.Key <= kv.Value && len <= kv.Value - (phys - kv.Key))
+                if (phys >= kv.Key && phys - kv.Key <= kv.Value.Size && len <= kv.Value.Size - (phys - kv.Key))
                     return true;
             }
             return false;
         }
 
-        public static unsafe void Reset()
+        // Every guard byte of every live allocation that no longer holds Canary, as
+        // "0x<allocation> (size N): guard byte at +0x<offset> is 0x<value>" (offset from the
+        // allocation's start; negative before it). Empty when nothing wrote outside.
+        public static List<string> CheckCanaries()
         {
-            foreach (var kv in live) NativeMemory.AlignedFree((void*)kv.Key);
+            var damaged = new List<string>();
+            foreach (var kv in live)
+            {
+                byte* p = (byte*)kv.Key;
+                Allocation a = kv.Value;
+                for (long off = -(long)GuardSize; off < (long)(a.Rounded + GuardSize); off++)
+                {
+                    if (off == 0) off = (long)a.Size;   // skip the bytes handed out
+                    if (p[off] != Canary)
+                        damaged.Add($"0x{kv.Key:x} (size {a.Size}): guard byte at {(off < 0 ? "-" : "+")}0x{Math.Abs(off):x} is 0x{p[off]:x2}");
+                }
+            }
+            return damaged;
+        }
+
+        public static void Reset()
+        {
+            foreach (var kv in live) NativeMemory.AlignedFree(kv.Value.Base);
             live.Clear();
             Outstanding = 0;
             TotalAllocations = 0;

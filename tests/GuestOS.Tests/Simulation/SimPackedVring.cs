@@ -168,7 +168,7 @@ namespace GuestOS.Tests.Simulation
             ushort flags = (ushort)((UsedWrap ? AVAIL | USED : 0) | (len > 0 ? WRITE : 0));
             Volatile.Write(ref *(ushort*)(d + 14), flags);
             UsedPos += slots;
-            if (UsedPos >= Size) { UsedPos -= Size; UsedWrap = !UsedWrap; UsedLaps++; }
+            while (UsedPos >= Size) { UsedPos -= Size; UsedWrap = !UsedWrap; UsedLaps++; }   // a hostile skip may exceed a lap
         }
 
         public override int Process(int max = int.MaxValue)

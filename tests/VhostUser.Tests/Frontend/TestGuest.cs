@@ -66,6 +66,24 @@ public sealed class TestGuest : IDisposable
         f.Sync();
     }
 
+    /// <summary>The DRIVER_OK sequence with ring addresses of the test's choosing, sent with
+    /// NEED_REPLY so that the backend's verdict on them is seen; returns that ack (0 = accepted).</summary>
+    public ulong DriverOkWithAddr(VhostVringAddr addr)
+    {
+        var f = Frontend;
+        f.SetVringFd(VhostUserRequest.VHOST_USER_SET_VRING_CALL, 0, CallFd);
+        f.SetU64(VhostUserRequest.VHOST_USER_SET_FEATURES, VhostUserFeatures.Offered);
+        Assert.Equal(0UL, f.SetMemTable(Ram));
+        f.SetState(VhostUserRequest.VHOST_USER_SET_VRING_NUM, 0, Driver.Num);
+        f.SetState(VhostUserRequest.VHOST_USER_SET_VRING_BASE, 0, 0);
+        ulong ack = f.SetVringAddr(addr, needReply: true)!.Value;
+        f.SetVringFd(VhostUserRequest.VHOST_USER_SET_VRING_KICK, 0, KickFd);
+        f.SetState(VhostUserRequest.VHOST_USER_SET_VRING_ENABLE, 0, 1);
+        f.SetVringFd(VhostUserRequest.VHOST_USER_SET_VRING_CALL, 0, CallFd);
+        f.Sync();
+        return ack;
+    }
+
     public void Start(ulong features = VhostUserFeatures.Offered)
     {
         StartupSequence();

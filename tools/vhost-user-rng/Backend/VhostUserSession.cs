@@ -1,11 +1,14 @@
-// The backend side of one vhost-user connection: the state machine that QEMU's messages drive
-// (vhost-user.rst "Front-end message types"), for an entropy device with one queue.
+// The backend side of one vhost-user connection: what QEMU's messages do (vhost-user.rst
+// "Front-end message types") to an entropy device with one queue, whose ring goes through the
+// states of Vring.cs; README.md has the table of every message in every state.
 //
 // Three kinds of failure, three consequences:
 //   - a malformed stream or unsupported request: VhostUserProtocolException, the connection closes;
 //   - a refused request (bad values): nothing changes; NEED_REPLY gets a non-zero u64, and
 //     without NEED_REPLY the connection closes, since the frontend could not otherwise know;
-//   - a guest error in a ring: that ring is marked broken, logged, and its err fd signalled.
+//   - a guest error in a ring: that ring is broken, logged, and its err fd signalled. Set-up
+//     messages that break a ring, or that a broken ring cannot take, get a non-zero u64 with
+//     NEED_REPLY; the connection stays, since the frontend did nothing wrong.
 
 using System;
 using System.Buffers.Binary;
@@ -199,23 +202,23 @@ public sealed unsafe class VhostUserSession : IDisposable
     private void SetVringNum(VhostVringState state)
     {
         var ring = RingAt(VhostUserRequest.VHOST_USER_SET_VRING_NUM, state.Index);
-        if (ring.Started)
-            throw new VhostUserRequestRefusedException($"VHOST_USER_SET_VRING_NUM for ring {state.Index} while it is started (stop it with GET_VRING_BASE first)");
+        RefuseWhileStarted(ring, VhostUserRequest.VHOST_USER_SET_VRING_NUM);
         if (state.Num == 0 || state.Num > SplitRing.MaxQueueSize || (state.Num & (state.Num - 1)) != 0)
             throw new VhostUserRequestRefusedException($"VHOST_USER_SET_VRING_NUM {state.Num}: a split queue size is a power of 2 from 1 to {SplitRing.MaxQueueSize} (virtio 1.2, 2.7)");
+        if (NoEffectWhileBroken(ring, VhostUserRequest.VHOST_USER_SET_VRING_NUM)) return;
         ring.Num = state.Num;
-        Layout(ring);
+        LayoutAndReport(ring);
     }
 
     private void SetVringBase(VhostVringState state)
     {
         var ring = RingAt(VhostUserRequest.VHOST_USER_SET_VRING_BASE, state.Index);
-        if (ring.Started)
-            throw new VhostUserRequestRefusedException($"VHOST_USER_SET_VRING_BASE for ring {state.Index} while it is started (stop it with GET_VRING_BASE first)");
+        RefuseWhileStarted(ring, VhostUserRequest.VHOST_USER_SET_VRING_BASE);
         if (state.Num > ushort.MaxValue)
             throw new VhostUserRequestRefusedException($"VHOST_USER_SET_VRING_BASE {state.Num}: a split ring index is 16 bits");
+        if (NoEffectWhileBroken(ring, VhostUserRequest.VHOST_USER_SET_VRING_BASE)) return;
         ring.Base = (ushort)state.Num;
-        Layout(ring);
+        LayoutAndReport(ring);
     }
 
     private void SetVringAddr(VhostVringAddr addr)
@@ -223,26 +226,53 @@ public sealed unsafe class VhostUserSession : IDisposable
         var ring = RingAt(VhostUserRequest.VHOST_USER_SET_VRING_ADDR, addr.Index);
         if (addr.Flags != 0)
             throw new VhostUserRequestRefusedException($"VHOST_USER_SET_VRING_ADDR flags 0x{addr.Flags:x}: VHOST_VRING_F_LOG needs dirty logging (VHOST_F_LOG_ALL), which the backend does not offer");
+        if (NoEffectWhileBroken(ring, VhostUserRequest.VHOST_USER_SET_VRING_ADDR)) return;
+        // Allowed on a started ring too ("changing some configuration aspects on the fly"): it
+        // moves, keeping its indexes.
         ring.Addr = addr;
-        Layout(ring);
-        if (ring.BrokenReason is not null) _ackValue = 1;   // reported to a NEED_REPLY frontend
+        LayoutAndReport(ring);
         Serve(ring);
     }
 
+    private static void RefuseWhileStarted(Vring ring, VhostUserRequest request)
+    {
+        if (ring.Phase == VringPhase.Started)
+            throw new VhostUserRequestRefusedException($"{VhostUserRequestInfo.Name(request)} for ring {ring.Index} while it is started (stop it with GET_VRING_BASE first)");
+    }
+
+    /// <summary>A broken ring takes no new set-up until it is stopped: the message changes
+    /// nothing, the log says why, and a NEED_REPLY frontend is told it failed.</summary>
+    private bool NoEffectWhileBroken(Vring ring, VhostUserRequest request)
+    {
+        if (ring.Phase != VringPhase.Broken) return false;
+        _log.Warn(_name, $"vring {ring.Index}: {VhostUserRequestInfo.Name(request)} has no effect: the ring is broken ({ring.BrokenReason}). Stop it with GET_VRING_BASE, then set it up again.");
+        _ackValue = 1;
+        return true;
+    }
+
+    /// <summary>Layout after a set-up message; if that broke the ring, a NEED_REPLY frontend is told.</summary>
+    private void LayoutAndReport(Vring ring)
+    {
+        Layout(ring);
+        if (ring.Phase == VringPhase.Broken) _ackValue = 1;
+    }
+
     /// <summary>
-    /// Builds the SplitRing once size, addresses and memory table are all known. The ring
-    /// addresses are user addresses (translated through userspace_addr) and each part must lie
-    /// inside one region with the alignment of virtio 1.2, 2.7. A ring sent before the memory
-    /// table simply waits for it. A started ring keeps its indexes across a new memory table;
-    /// otherwise it starts from SET_VRING_BASE and the guest's used->idx.
+    /// Builds the SplitRing once size, addresses and memory table are all known, and again
+    /// whenever one of them changes. The ring addresses are user addresses (translated through
+    /// userspace_addr) and each part must lie inside one region with the alignment of virtio
+    /// 1.2, 2.7, or the ring is broken. A ring sent before the memory table simply waits for it.
+    /// A started ring keeps its indexes across a new memory table; otherwise it starts from
+    /// SET_VRING_BASE and the guest's used->idx. A broken ring is left as it is.
     /// </summary>
     private void Layout(Vring ring)
     {
+        if (ring.Phase == VringPhase.Broken) return;
         var previous = ring.Ring;
         ring.Ring = null;
-        bool carryOver = ring.Started && previous is not null;
+        bool carryOver = ring.Phase == VringPhase.Started && previous is not null;
         if (carryOver) ring.Base = previous!.NextAvail;   // keep the progress of a running ring
-        if (ring.Num == 0 || ring.Addr is not VhostVringAddr addr || _memory is null || ring.BrokenReason is not null) return;
+        if (ring.Num == 0 || ring.Addr is not VhostVringAddr addr || _memory is null) return;
 
         uint num = ring.Num;
         byte* desc = _memory.TranslateUser(addr.DescUserAddr, SplitRing.DescTableSize(num));
@@ -265,15 +295,14 @@ public sealed unsafe class VhostUserSession : IDisposable
     private int GetVringBase(VhostVringState state, Span<byte> reply)
     {
         var ring = RingAt(VhostUserRequest.VHOST_USER_GET_VRING_BASE, state.Index);
-        // "stop ring upon receiving VHOST_USER_GET_VRING_BASE"
+        // "stop ring upon receiving VHOST_USER_GET_VRING_BASE", in whatever state it is.
+        string? brokenReason = ring.BrokenReason;
         StopKick(ring);
-        ring.Started = false;
         _events.CancelServe(ring.Index);
-        if (ring.Ring is not null) ring.Base = ring.Ring.NextAvail;
-        ring.Ring = null;
-        ring.BrokenReason = null;   // a stopped ring is configured afresh
-        Layout(ring);
-        new VhostVringState(state.Index, ring.Base).Write(reply);
+        ushort nextAvail = ring.Stop();
+        if (brokenReason is not null)
+            _log.Info(_name, $"vring {ring.Index}: stopped; it was broken ({brokenReason}) and is served again once set up anew (SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_KICK)");
+        new VhostVringState(state.Index, nextAvail).Write(reply);
         return VhostVringState.Size;
     }
 
@@ -289,10 +318,10 @@ public sealed unsafe class VhostUserSession : IDisposable
         StopKick(ring);
         ring.KickFd = fds.Take(0);
         ring.KickToken = token;
-        // "The back-end must start ring upon receiving a kick"; buffers may already be waiting.
-        ring.Started = true;
-        Layout(ring);
-        Serve(ring);
+        // A broken ring keeps the new fd (its kicks are logged as ignored) but does not start.
+        if (NoEffectWhileBroken(ring, VhostUserRequest.VHOST_USER_SET_VRING_KICK)) return;
+        ring.Start();
+        Serve(ring);   // buffers may already be waiting
     }
 
     private void SetVringNotifier(VhostUserRequest request, VhostVringFile file, FdList fds)
@@ -345,7 +374,7 @@ public sealed unsafe class VhostUserSession : IDisposable
         var ring = _rings[index];
         if (!ring.CanServe)
         {
-            if (_log.RingEnabled) _log.Ring(_name, $"vring {index}: kick ignored: {ring.NotServingReason}");
+            if (_log.RingEnabled) _log.Ring(_name, $"vring {index}: kick ignored: {ring.NotServingReason(_memory is not null)}");
             return;
         }
         if (_log.RingEnabled) _log.Ring(_name, $"vring {index}: kick");
@@ -391,9 +420,7 @@ public sealed unsafe class VhostUserSession : IDisposable
 
     private void MarkBroken(Vring ring, string reason)
     {
-        ring.BrokenReason = reason;
-        if (ring.Ring is not null) ring.Base = ring.Ring.NextAvail;   // what GET_VRING_BASE will report
-        ring.Ring = null;
+        ring.Break(reason);
         _events.CancelServe(ring.Index);
         _log.Error(_name, $"vring {ring.Index} broken by the guest: {reason}. The ring is no longer served until the frontend stops it (GET_VRING_BASE) and sets it up again.");
         if (ring.ErrFd >= 0) EventFd.Signal(ring.ErrFd);
