@@ -44,10 +44,10 @@ namespace GuestOS.Tests.Simulation
 
         public SimPackedVring(List<string> errors) : base(errors) { }
 
-        public override bool Valid()
+        protected override (string, ulong, ulong)[] Areas => new[]
         {
-            return Ptr<byte>(Desc, 16UL * Size) != null && Ptr<byte>(Driver, 4) != null && Ptr<byte>(Device, 4) != null;
-        }
+            ("descriptor ring", Desc, 16UL * Size), ("driver event suppression", Driver, 4UL), ("device event suppression", Device, 4UL),
+        };
 
         public override bool HasWork => Pending.Count > HoldBack || IsAvail(DescFlags(AvailPos), AvailWrap);
 
@@ -126,7 +126,12 @@ namespace GuestOS.Tests.Simulation
                         Errors.Add($"descriptor {pos} of the chain at {b.HeadPos} not available (flags 0x{flags:x4}, wrap {(wrap ? 1 : 0)}) (§2.8.6)");
                         return -1;
                     }
-                    if ((flags & INDIRECT) != 0) { Errors.Add($"descriptor {pos}: INDIRECT not negotiated"); return -1; }
+                    if ((flags & INDIRECT) != 0)
+                    {
+                        Errors.Add(IndirectDesc ? $"descriptor {pos}: INDIRECT (negotiated, but this simulation reads no indirect tables)"
+                                                : $"descriptor {pos}: INDIRECT without VIRTIO_F_INDIRECT_DESC (§2.8.19)");
+                        return -1;
+                    }
                     uint len = DescLen(pos);
                     if ((flags & WRITE) != 0)
                     {
@@ -173,7 +178,7 @@ namespace GuestOS.Tests.Simulation
 
         public override int Process(int max = int.MaxValue)
         {
-            if (!Valid()) return -1;
+            if (!RingInDriverMemory()) return -1;
             if ((*(uint*)Device) != _deviceEventWritten) { Errors.Add("driver wrote the device event suppression structure"); return -1; }
             if (TakeAvailable() < 0) return -1;
             uint oldPos = UsedPos;
