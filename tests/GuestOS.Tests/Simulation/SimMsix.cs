@@ -52,8 +52,14 @@ namespace GuestOS.Tests.Simulation
             InterruptController.Raise(Address(e), Data(e));
         }
 
+        // PCI 3.0 §6.8.2: "For all accesses to MSI-X Table and MSI-X PBA fields, software must
+        // use aligned full DWORD or aligned full QWORD transactions; otherwise, the result is
+        // undefined."
+        private static bool DwordOrQword(ulong offset, int width) => (width == 4 || width == 8) && offset % (ulong)width == 0;
+
         public ulong Read(ulong offset, int width)
         {
+            if (!DwordOrQword(offset, width)) Violations.Add($"MSI-X {(offset >= 0x800 ? "PBA" : "table")} +0x{offset:x} read with width {width} (must be an aligned DWORD or QWORD)");
             if (offset >= 0x800)                                   // PBA
             {
                 ulong bits = 0;
@@ -69,16 +75,17 @@ namespace GuestOS.Tests.Simulation
         {
             if (offset >= (ulong)Table.Length) { Violations.Add($"write to MSI-X PBA/unused +0x{offset:x}"); return; }
             int e = (int)offset / 16, field = (int)offset % 16;
-            if (width != 4 || field % 4 != 0) Violations.Add($"MSI-X entry {e} +{field} written with width {width} (must be 32-bit)");
+            if (!DwordOrQword(offset, width)) Violations.Add($"MSI-X entry {e} +{field} written with width {width} (must be an aligned DWORD or QWORD)");
+            // §6.8.2.9: address or data changed while the entry is unmasked: undefined.
             if (field < 12 && Enabled && !FunctionMasked && !EntryMasked(e))
                 Violations.Add($"MSI-X entry {e} message written while the entry can fire");
-            for (int i = 0; i < width; i++) Table[(int)offset + i] = (byte)(value >> (8 * i));
-            if (field == 12)
+            for (int i = 0; i < width && (int)offset + i < Table.Length; i++) Table[(int)offset + i] = (byte)(value >> (8 * i));
+            if (field <= 8 && field + width > 8) Events.Add($"entry {e} msg");
+            if (field <= 12 && field + width > 12)
             {
                 Events.Add($"entry {e} {(EntryMasked(e) ? "mask" : "unmask")}");
                 if (!EntryMasked(e) && Enabled && !FunctionMasked && Pending[e]) Send(e);
             }
-            else if (field == 8) Events.Add($"entry {e} msg");
         }
 
         // Message control changed in configuration space.

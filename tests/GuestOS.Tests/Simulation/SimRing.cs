@@ -13,6 +13,7 @@ namespace GuestOS.Tests.Simulation
         public ulong Desc, Driver, Device;
         public uint Size;
         public bool EventIdx;
+        public bool IndirectDesc;      // VIRTIO_F_INDIRECT_DESC negotiated
         public long Completions;
         public long Interrupts;        // used-buffer notifications the device decided to send
         public long MaxChain;
@@ -35,7 +36,26 @@ namespace GuestOS.Tests.Simulation
             return (T*)addr;
         }
 
-        public abstract bool Valid();
+        // The ring's three areas (§2.6) as this layout sizes them: (name, address, length).
+        protected abstract (string name, ulong addr, ulong len)[] Areas { get; }
+
+        // Null if every area lies in live driver DMA memory; else the first that does not.
+        // Records nothing: the caller decides whose fault it is.
+        public string AreaOutsideDriverMemory()
+        {
+            foreach (var (name, addr, len) in Areas)
+                if (!DmaPool.Contains(addr, len)) return $"0x{addr:x} len {len} ({name})";
+            return null;
+        }
+
+        // Before touching the ring: is it still all in driver memory? (A driver that frees it
+        // while the device is live makes the device's next look a DMA outside its memory.)
+        protected bool RingInDriverMemory()
+        {
+            string bad = AreaOutsideDriverMemory();
+            if (bad != null) Errors.Add($"device DMA outside driver memory: {bad}");
+            return bad == null;
+        }
 
         // Take available buffers, fill them, return them used. Returns the number completed
         // (limited by max), or -1 on a ring error.

@@ -89,6 +89,7 @@ namespace GuestOS.Tests.Simulation
         public long Ticks;
         public long Resets;
         private int _resetTicksLeft;
+        private bool _resetUnconfirmed;         // 0 written to status, not yet read back as 0
         private uint _rng;
 
         public SimVirtioDevice(SimVirtioOptions opt = null) : base(0x1af4, (opt ?? new SimVirtioOptions()).DeviceId, 0x00ff00, 0, 6)
@@ -243,7 +244,7 @@ namespace GuestOS.Tests.Simulation
                 case 0x0C: return DriverFeatureSelect == 0 ? (uint)DriverFeatures : DriverFeatureSelect == 1 ? (uint)(DriverFeatures >> 32) : 0u;
                 case 0x10: return ConfigMsixVector;
                 case 0x12: return (ulong)Queues.Length;
-                case 0x14: return Status;
+                case 0x14: if (Status == 0) _resetUnconfirmed = false; return Status;
                 case 0x15: return ConfigGeneration;
                 case 0x16: return QueueSelect;
                 case 0x18: return q?.Size ?? 0;
@@ -263,9 +264,8 @@ namespace GuestOS.Tests.Simulation
         private void CommonWrite(ulong off, int width, ulong value)
         {
             CheckWidth(off, width);
-            var q = Selected;
-            bool queueReg = off >= 0x18 && off < 0x38 && off != 0x1E;
-            if (queueReg && DriverOk) Violation($"queue register common+0x{off:x2} written after DRIVER_OK (§4.1.4.3.2)");
+            if (_resetUnconfirmed && !(off == 0x14 && value == 0))
+                Violation($"common+0x{off:x2} written before device_status read back 0 after the reset (§4.1.4.3.2)");
             switch (off)
             {
                 case 0x00: DeviceFeatureSelect = (uint)value; return;
@@ -278,8 +278,21 @@ namespace GuestOS.Tests.Simulation
                 case 0x10: ConfigMsixVector = AcceptVector(value, RefuseConfigVector); return;
                 case 0x14: StatusWrite((byte)value); return;
                 case 0x16: QueueSelect = (ushort)value; return;
+                case 0x18: case 0x1A: case 0x1C: case 0x20: case 0x24: case 0x28: case 0x2C: case 0x30: case 0x34:
+                    QueueWrite(off, width, value);
+                    return;
             }
+            Violation($"write to read-only common+0x{off:x2}");
+        }
+
+        // The registers of the queue queue_select names: set up in step 7 of §3.1.1, before
+        // DRIVER_OK, and each queue completely before its queue_enable (§4.1.4.3.2).
+        private void QueueWrite(ulong off, int width, ulong value)
+        {
+            if (DriverOk) Violation($"queue register common+0x{off:x2} written after DRIVER_OK (§3.1.1 step 7)");
+            var q = Selected;
             if (q == null) { Violation($"queue register common+0x{off:x2} written with queue_select {QueueSelect} >= num_queues"); return; }
+            if (q.Enable == 1) Violation($"queue {QueueSelect} register common+0x{off:x2} written while the queue is enabled (§4.1.4.3.2)");
             switch (off)
             {
                 case 0x18:
@@ -289,10 +302,10 @@ namespace GuestOS.Tests.Simulation
                     q.Size = (ushort)value; return;
                 case 0x1A: q.MsixVector = AcceptVector(value, RefuseQueueVector); return;
                 case 0x1C:
-                    if (value != 1) Violation("queue_enable written with a value other than 1 (§4.1.4.3.2)");
-                    if (q.Desc == 0 || q.Driver == 0 || q.Device == 0) Violation("queue enabled before its addresses were set");
                     q.Enable = (ushort)value;
-                    if (value == 1) EnableQueue(q);
+                    if (value != 1) { Violation("queue_enable written with a value other than 1 (§4.1.4.3.2)"); return; }
+                    if (q.Desc == 0 || q.Driver == 0 || q.Device == 0) { Violation("queue enabled before its addresses were set (§4.1.4.3.2)"); return; }
+                    EnableQueue(q);
                     return;
                 case 0x20: q.Desc = width == 8 ? value : (q.Desc & ~0xFFFFFFFFUL) | (uint)value; return;
                 case 0x24: q.Desc = (q.Desc & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32); return;
@@ -301,7 +314,6 @@ namespace GuestOS.Tests.Simulation
                 case 0x30: q.Device = width == 8 ? value : (q.Device & ~0xFFFFFFFFUL) | (uint)value; return;
                 case 0x34: q.Device = (q.Device & 0xFFFFFFFFUL) | ((ulong)(uint)value << 32); return;
             }
-            Violation($"write to read-only common+0x{off:x2}");
         }
 
         // QEMU's virtio_pci_common_write: a vector the table does not have reads back NO_VECTOR.
@@ -330,9 +342,10 @@ namespace GuestOS.Tests.Simulation
                 q.R = new SimVring(DeviceErrors);
             }
             q.R.Desc = q.Desc; q.R.Driver = q.Driver; q.R.Device = q.Device; q.R.Size = q.Size;
-            q.R.EventIdx = EventIdx; q.R.Fill = FillBuffer;
+            q.R.EventIdx = EventIdx; q.R.IndirectDesc = (DriverFeatures & (1UL << 28)) != 0; q.R.Fill = FillBuffer;
             q.R.MangleUsed = (h, w) => MangleUsed != null ? MangleUsed(h, w) : (h, w);
-            if (!q.R.Valid()) Violation("ring areas are not in driver DMA memory");
+            string outside = q.R.AreaOutsideDriverMemory();
+            if (outside != null) Violation($"ring area {outside} is not in driver DMA memory");
         }
 
         private void StatusWrite(byte v)
@@ -340,6 +353,7 @@ namespace GuestOS.Tests.Simulation
             if (v == 0)
             {
                 Resets++;
+                _resetUnconfirmed = true;
                 if (ResetNeverCompletes) return;           // status keeps reading the old value
                 if (ResetDelayTicks > 0) { _resetTicksLeft = ResetDelayTicks; return; }
                 DoReset();
