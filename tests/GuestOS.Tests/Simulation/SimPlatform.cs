@@ -20,7 +20,6 @@ namespace GuestOS.Tests.Simulation
         private uint _cf8;
 
         public readonly List<string> Unclaimed = new List<string>();
-        public readonly List<string> Errors = new List<string>();   // device-side errors (DMA, etc.)
 
         public SimPlatform()
         {

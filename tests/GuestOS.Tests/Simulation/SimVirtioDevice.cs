@@ -226,7 +226,7 @@ namespace GuestOS.Tests.Simulation
             int w = CommonWidth(off);
             bool ok = w == width && off % (ulong)w == 0;
             if (!ok && width == 8 && (off == 0x20 || off == 0x28 || off == 0x30)) ok = true;
-            if (!ok) Violation($"common+0x{off:x2} accessed with width {width} (field width {w}) (§4.1.3.1)");
+            if (!ok) Violation($"common+0x{off:x2} accessed with width {width} (field width {w}{(w != 0 && off % (ulong)w != 0 ? ", misaligned" : "")}) (§4.1.3.1)");
         }
 
         private ulong CommonRead(ulong off, int width)
