@@ -3,13 +3,13 @@ namespace GuestOS.AccessorCheck;
 /// <summary>What kind of single access an accessor must perform.</summary>
 public enum AccessKind
 {
-    /// <summary>ioreadN: one load of N bits from [rdi].</summary>
+    /// <summary>ioreadN: one load of N bits from the address argument ([rdi], [x0]).</summary>
     MmioRead,
-    /// <summary>iowriteN: one store of N bits to [rdi].</summary>
+    /// <summary>iowriteN: one store of N bits to the address argument.</summary>
     MmioWrite,
-    /// <summary>inb/inw/inl: one in from port dx.</summary>
+    /// <summary>inb/inw/inl: x86, one in from port dx; arm64 has no ports, so a panic.</summary>
     PortIn,
-    /// <summary>outb/outw/outl: one out to port dx.</summary>
+    /// <summary>outb/outw/outl: x86, one out to port dx; arm64 has no ports, so a panic.</summary>
     PortOut,
 }
 
@@ -21,11 +21,12 @@ public sealed record Accessor(string Name, AccessKind Kind, int WidthBits)
     public bool Reads => Kind is AccessKind.MmioRead or AccessKind.PortIn;
 
     /// <summary>
-    /// The full set boot/x86_64/io.S must define: a device register access that the compiler
+    /// The full set boot/&lt;arch&gt;/io.S must define: a device register access that the compiler
     /// could split, merge, widen or elide is a driver bug, so each one is a tiny assembly
-    /// function, and this list is the contract the checker holds it to.
+    /// function, and this list is the contract the checker holds it to. The HAL calls the same
+    /// fourteen on both architectures; what a port accessor must do differs (see the inspectors).
     /// </summary>
-    public static readonly IReadOnlyList<Accessor> X86Set =
+    public static readonly IReadOnlyList<Accessor> Set =
     [
         new("ioread8", AccessKind.MmioRead, 8),
         new("ioread16", AccessKind.MmioRead, 16),

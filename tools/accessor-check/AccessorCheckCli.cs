@@ -2,7 +2,7 @@ using GuestOS.AccessorCheck.Elf;
 
 namespace GuestOS.AccessorCheck;
 
-/// <summary>accessor-check KERNEL.ELF: prints one line per accessor; exit 0 pass, 1 fail, 2 usage.</summary>
+/// <summary>accessor-check KERNEL.ELF (x86_64 or aarch64): prints one line per accessor; exit 0 pass, 1 fail, 2 usage.</summary>
 public static class AccessorCheckCli
 {
     public const int ExitPass = 0;
@@ -13,7 +13,7 @@ public static class AccessorCheckCli
     {
         if (args.Count != 1 || args[0].StartsWith('-'))
         {
-            stderr.WriteLine("usage: accessor-check KERNEL.ELF   (the linked x86_64 kernel, with its symbol table)");
+            stderr.WriteLine("usage: accessor-check KERNEL.ELF   (a linked x86_64 or aarch64 kernel, with its symbol table)");
             return ExitUsage;
         }
         var path = args[0];
@@ -22,7 +22,7 @@ public static class AccessorCheckCli
         {
             report = AccessorChecker.Check(path);
         }
-        catch (Exception e) when (e is ElfFormatException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ElfFormatException or DisassemblerException or IOException or UnauthorizedAccessException)
         {
             stdout.WriteLine($"accessor-check: FAIL {path}: {e.Message}");
             return ExitFail;
@@ -34,7 +34,7 @@ public static class AccessorCheckCli
         }
         var failed = report.Failures.Count();
         stdout.WriteLine(report.Passed
-            ? $"accessor-check: PASS ({report.Findings.Count} accessors, each a single access)"
+            ? $"accessor-check: PASS ({report.Findings.Count} accessors in {path}, each as its contract says)"
             : $"accessor-check: FAIL ({failed} of {report.Findings.Count} accessors broken) in {path}");
         return report.Passed ? ExitPass : ExitFail;
     }

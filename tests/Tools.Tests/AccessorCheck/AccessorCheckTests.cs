@@ -5,7 +5,7 @@ using GuestOS.Tools.Tests.Support;
 namespace GuestOS.Tools.Tests.AccessorCheck;
 
 /// <summary>
-/// The checker against ELF files assembled at test time: the correct set must pass, and every
+/// The checker against x86_64 ELF files assembled at test time: the correct set must pass, and every
 /// deliberately broken variant must fail on exactly the accessor that was broken, for the
 /// stated reason, so the check can pass neither vacuously nor by accident.
 /// </summary>
@@ -15,14 +15,9 @@ public sealed class AccessorCheckTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private AccessorReport CheckSource(string source) => AccessorChecker.Check(AccessorSource.Build(_temp, source));
+    private AccessorReport CheckSource(string source) => AccessorChecker.Check(AccessorSource.X86.Build(_temp, source));
 
-    private AccessorReport CheckWith(string name, string body)
-    {
-        var bodies = AccessorSource.CorrectBodies();
-        bodies[name] = body;
-        return CheckSource(AccessorSource.Render(bodies));
-    }
+    private AccessorReport CheckWith(string name, string body) => CheckSource(AccessorSource.X86.RenderWith(name, body));
 
     /// <summary>The report fails, on <paramref name="name"/> alone, with a problem mentioning <paramref name="problem"/>.</summary>
     private static void AssertOnlyBroken(AccessorReport report, string name, string problem)
@@ -36,10 +31,10 @@ public sealed class AccessorCheckTests : IDisposable
     [Fact]
     public void The_correct_set_passes_and_every_accessor_was_actually_inspected()
     {
-        var report = CheckSource(AccessorSource.Render(AccessorSource.CorrectBodies()));
+        var report = CheckSource(AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies()));
 
         Assert.True(report.Passed, string.Join("\n", report.Findings));
-        Assert.Equal(Accessor.X86Set.Select(a => a.Name), report.Findings.Select(f => f.Accessor.Name));
+        Assert.Equal(Accessor.Set.Select(a => a.Name), report.Findings.Select(f => f.Accessor.Name));
         Assert.Equal("ioread32   ok    mov eax,[rdi]  (1 load, 32-bit)", report.Findings.Single(f => f.Accessor.Name == "ioread32").ToString());
         Assert.Equal("iowrite8   ok    mov [rdi],sil  (1 store, 8-bit)", report.Findings.Single(f => f.Accessor.Name == "iowrite8").ToString());
         Assert.Equal("outl       ok    out dx,eax  (1 port write, 32-bit)", report.Findings.Single(f => f.Accessor.Name == "outl").ToString());
@@ -83,29 +78,29 @@ public sealed class AccessorCheckTests : IDisposable
     [Fact]
     public void A_missing_accessor_fails_the_check()
     {
-        var bodies = AccessorSource.CorrectBodies();
+        var bodies = AccessorSource.X86.CorrectBodies();
         bodies.Remove("inw");
 
-        AssertOnlyBroken(CheckSource(AccessorSource.Render(bodies)), "inw", "not defined");
+        AssertOnlyBroken(CheckSource(AccessorSource.X86.Render(bodies)), "inw", "not defined");
     }
 
     [Fact]
     public void An_accessor_without_ret_fails_because_it_runs_into_the_next_function()
     {
-        AssertOnlyBroken(CheckSource(AccessorSource.Render(AccessorSource.CorrectBodies(), noRet: "iowrite8")), "iowrite8", "does not end in ret");
+        AssertOnlyBroken(CheckSource(AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies(), noRet: "iowrite8")), "iowrite8", "does not end in ret");
     }
 
     [Fact]
     public void Symbols_without_size_or_function_type_fail_with_the_directive_to_add()
     {
-        AssertOnlyBroken(CheckSource(AccessorSource.Render(AccessorSource.CorrectBodies(), noSize: "ioread16")), "ioread16", ".size ioread16");
-        AssertOnlyBroken(CheckSource(AccessorSource.Render(AccessorSource.CorrectBodies(), noType: "outw")), "outw", ".type outw, @function");
+        AssertOnlyBroken(CheckSource(AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies(), noSize: "ioread16")), "ioread16", ".size ioread16");
+        AssertOnlyBroken(CheckSource(AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies(), noType: "outw")), "outw", ".type outw, @function");
     }
 
     [Fact]
     public void A_stripped_kernel_cannot_be_checked()
     {
-        var elf = AccessorSource.Build(_temp, AccessorSource.Render(AccessorSource.CorrectBodies()), strip: true);
+        var elf = AccessorSource.X86.Build(_temp, AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies()), strip: true);
 
         var error = Assert.Throws<ElfFormatException>(() => AccessorChecker.Check(elf));
         Assert.Contains("no .symtab", error.Message);
@@ -114,7 +109,7 @@ public sealed class AccessorCheckTests : IDisposable
     [Fact]
     public void The_symbol_bytes_are_found_through_their_section_in_linked_and_object_files()
     {
-        var elfPath = AccessorSource.Build(_temp, AccessorSource.Render(AccessorSource.CorrectBodies()));
+        var elfPath = AccessorSource.X86.Build(_temp, AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies()));
         var elf = Elf64File.Load(elfPath);
         var obj = Elf64File.Load(_temp.File("io.o"));
 
@@ -129,15 +124,13 @@ public sealed class AccessorCheckTests : IDisposable
     [Fact]
     public void The_CLI_exits_0_on_a_good_kernel_1_on_a_bad_one_and_2_on_bad_usage()
     {
-        var good = AccessorSource.Build(_temp, AccessorSource.Render(AccessorSource.CorrectBodies()));
+        var good = AccessorSource.X86.Build(_temp, AccessorSource.X86.Render(AccessorSource.X86.CorrectBodies()));
         var stdout = new StringWriter();
         Assert.Equal(0, AccessorCheckCli.Run([good], stdout, TextWriter.Null));
         Assert.Contains("ioread32   ok    mov eax,[rdi]  (1 load, 32-bit)", stdout.ToString());
         Assert.Contains("accessor-check: PASS (14 accessors", stdout.ToString());
 
-        var bodies = AccessorSource.CorrectBodies();
-        bodies["inl"] = "movw %di, %dx\n    inb %dx, %al";
-        var bad = AccessorSource.Build(_temp, AccessorSource.Render(bodies));
+        var bad = AccessorSource.X86.Build(_temp, AccessorSource.X86.RenderWith("inl", "movw %di, %dx\n    inb %dx, %al"));
         stdout = new StringWriter();
         Assert.Equal(1, AccessorCheckCli.Run([bad], stdout, TextWriter.Null));
         Assert.Contains("accessor-check: FAIL (1 of 14 accessors broken)", stdout.ToString());

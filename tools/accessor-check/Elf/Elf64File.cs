@@ -11,10 +11,14 @@ namespace GuestOS.AccessorCheck.Elf;
 public sealed class Elf64File
 {
     public const ushort MachineX86_64 = 62; // EM_X86_64
+    public const ushort MachineAarch64 = 183; // EM_AARCH64
 
     private readonly byte[] _bytes;
 
     public ushort Machine { get; }
+
+    /// <summary>The file it was loaded from; null when parsed from bytes.</summary>
+    public string? Path { get; private init; }
 
     public IReadOnlyList<ElfSection> Sections { get; }
 
@@ -41,7 +45,7 @@ public sealed class Elf64File
         Symbols = ReadSymbols();
     }
 
-    public static Elf64File Load(string path) => new(File.ReadAllBytes(path));
+    public static Elf64File Load(string path) => new(File.ReadAllBytes(path)) { Path = path };
 
     public static Elf64File Parse(byte[] bytes) => new(bytes);
 

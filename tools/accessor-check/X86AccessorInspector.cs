@@ -3,12 +3,12 @@ using Iced.Intel;
 namespace GuestOS.AccessorCheck;
 
 /// <summary>
-/// Judges one accessor's machine code against its contract:
+/// Judges one x86_64 accessor's machine code (decoded by Iced) against its contract:
 /// MMIO: exactly one memory access outside the stack, at [rdi], of the stated width and
 /// direction, and no port I/O; ports: exactly one in/out through dx with the stated width and
 /// direction, and no memory access outside the stack. Both: straight-line code ending in ret.
 /// </summary>
-public static class AccessorInspector
+public static class X86AccessorInspector
 {
     public static AccessorFinding Inspect(Accessor accessor, IReadOnlyList<DecodedInstruction> code)
     {
