@@ -57,6 +57,12 @@ public sealed class BackendHarness : IDisposable
 
     public string Socket(int index) => SocketBase + index;
 
+    /// <summary>Ring <paramref name="ring"/> of the frontend connected to socket <paramref name="socket"/>,
+    /// as the backend sees it. Read it after a round trip (TestFrontend.Sync): the event loop has
+    /// then handled every earlier message and is waiting for the next.</summary>
+    public Vring Ring(int socket = 0, int ring = 0) =>
+        (Backend.Endpoints[socket].Connection ?? throw new InvalidOperationException($"no frontend on socket {socket}")).Session.RingState(ring);
+
     /// <summary>The event loop thread is still serving (nothing escaped it).</summary>
     public bool IsRunning => _thread.IsAlive && _crash is null;
 
@@ -99,6 +105,8 @@ public sealed class CapturedLog : TextWriter
     }
 
     public bool Contains(string text) => Array.Exists(Lines, l => l.Contains(text, StringComparison.Ordinal));
+
+    public int Count(string text) => Array.FindAll(Lines, l => l.Contains(text, StringComparison.Ordinal)).Length;
 
     public bool WaitFor(string text, int timeoutMs = Wait.DefaultTimeoutMs) => Wait.Until(() => Contains(text), timeoutMs);
 
