@@ -128,8 +128,12 @@ public sealed class BootTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task Every_line_is_stamped_with_its_own_arrival_time_after_QEMU_start()
+    public async Task Lines_are_stamped_in_arrival_order_from_the_first_byte_after_QEMU_start()
     {
+        // The kernel spins between lines, so they usually reach the host in separate reads. But
+        // a stamp is taken per read (bytes in one pipe read arrived together as far as the host
+        // can tell), and a loaded host can read several lines at once: those share a stamp. So
+        // the order is checked line by line as non-decreasing, never as strictly increasing.
         var p = TinyKernel.Pause;
         var result = await Boot(TinyKernel.Exiting(KernelExitCode.Pass, $"one\n{p}two\n{p}three\n{TinyKernel.PassVerdict}"));
 
@@ -140,12 +144,11 @@ public sealed class BootTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(firstByte, result.Lines[0].At);
         for (var i = 1; i < result.Lines.Count; i++)
         {
-            Assert.True(result.Lines[i].At >= result.Lines[i - 1].At, $"line {i} is stamped before line {i - 1}");
+            Assert.True(result.Lines[i].At >= result.Lines[i - 1].At,
+                $"line {i} '{result.Lines[i].Text}' is stamped {result.Lines[i].At}, before line {i - 1} '{result.Lines[i - 1].Text}' at {result.Lines[i - 1].At}");
         }
-        // The kernel spun between the lines, so their stamps must differ (they are not one chunk's time).
-        Assert.True(result.Lines[1].At > result.Lines[0].At);
-        Assert.True(result.Lines[2].At > result.Lines[1].At);
-        Assert.True(result.Duration >= result.Lines[^1].At);
+        // Not asserted: Duration >= the last stamp. QEMU's exit can be seen before its last
+        // output is read, so the last line may be stamped after the exit.
     }
 
     [Fact]

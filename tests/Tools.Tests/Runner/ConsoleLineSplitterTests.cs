@@ -25,6 +25,18 @@ public sealed class ConsoleLineSplitterTests
     }
 
     [Fact]
+    public void Lines_that_arrive_in_one_chunk_share_its_stamp_and_a_later_chunk_stamps_later()
+    {
+        // The host cannot tell bytes of one read apart in time: this is why the runner's lines
+        // are only ever non-decreasing in time, not strictly increasing.
+        var splitter = new ConsoleLineSplitter();
+
+        var lines = splitter.Feed(Bytes("one\ntwo\n"), T1).Concat(splitter.Feed(Bytes("three\n"), T2)).ToList();
+
+        Assert.Equal([new ConsoleLine(T1, "one"), new ConsoleLine(T1, "two"), new ConsoleLine(T2, "three")], lines);
+    }
+
+    [Fact]
     public void CRLF_split_between_chunks_ends_one_line()
     {
         var splitter = new ConsoleLineSplitter();

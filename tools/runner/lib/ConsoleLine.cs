@@ -4,7 +4,9 @@ namespace GuestOS.Runner;
 
 /// <summary>
 /// One line of guest console output and when its first byte reached the host, measured from
-/// QEMU's start (the process launch), like the kernel log's own timestamps.
+/// QEMU's start (the process launch), like the kernel log's own timestamps. "Reached" is the
+/// pipe read that brought it: lines read together share a stamp, so stamps never decrease but
+/// need not differ.
 /// </summary>
 public sealed record ConsoleLine(TimeSpan At, string Text)
 {
