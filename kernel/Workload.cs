@@ -52,6 +52,7 @@ namespace GuestOS.Kernel
                 Verdict.Fail("rng.device names a device that did not come up"u8, ExitCode.Fail);
 
             EntropyCheck check = new EntropyCheck(wanted);
+            StreamDigest[] digests = new StreamDigest[rngs.Length];
             byte[] chunk = new byte[ChunkBytes];
             ulong start = Clock.NowNs();
             int device = only == ulong.MaxValue ? 0 : (int)only;
@@ -63,6 +64,7 @@ namespace GuestOS.Kernel
                     uint want = left < ChunkBytes ? (uint)left : ChunkBytes;
                     ReadOrFail(rngs[device], device, buffer, want);
                     check.Add(buffer, want);
+                    digests[device].Add(buffer, want);
                     if (only == ulong.MaxValue) device = (device + 1) % rngs.Length;
                 }
             }
@@ -73,6 +75,7 @@ namespace GuestOS.Kernel
             Log.Dec(elapsedUs); Log.Write(" us ("u8);
             Log.Dec(elapsedUs == 0 ? 0 : check.Bytes * 1000000 / elapsedUs / 1024); Log.Write(" KiB/s)"u8); Log.Line();
             for (int i = 0; i < rngs.Length; i++) PrintStatistics(rngs[i], i);
+            for (int i = 0; i < rngs.Length; i++) digests[i].Print(i);
             PrintCpuInterrupts();
             if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
         }
@@ -122,6 +125,7 @@ namespace GuestOS.Kernel
         {
             const ulong CheckedBytes = 16UL << 20;
             EntropyCheck check = new EntropyCheck(CheckedBytes);
+            StreamDigest digest = default;
             byte[] chunk = new byte[BenchChunkBytes];
             ulong start = Clock.NowNs(), end = start + seconds * 1000000000UL, read = 0;
             fixed (byte* buffer = chunk)
@@ -131,6 +135,7 @@ namespace GuestOS.Kernel
                     ReadOrFail(rng, 0, buffer, BenchChunkBytes);
                     read += BenchChunkBytes;
                     if (check.Bytes < CheckedBytes) check.Add(buffer, BenchChunkBytes);
+                    digest.Add(buffer, BenchChunkBytes);
                     if (rng.BuffersUnaccounted != 0)
                     {
                         Log.Write("soak: "u8); Log.DecSigned(rng.BuffersUnaccounted); Log.Write(" buffers unaccounted for after "u8);
@@ -142,8 +147,10 @@ namespace GuestOS.Kernel
             ulong ms = (Clock.NowNs() - start) / 1000000;
             Log.Write("soak: read "u8); Log.Dec(read); Log.Write(" bytes in "u8); Log.Dec(ms); Log.Write(" ms, "u8);
             Log.Dec(rng.Requests); Log.Write(" requests, "u8); Log.Dec(rng.Completions); Log.Write(" completions, "u8);
-            Log.Dec(rng.Requests - rng.Completions); Log.Write(" in flight, 0 buffers unaccounted for"u8); Log.Line();
+            Log.Dec(rng.Requests - rng.Completions); Log.Write(" in flight, "u8);
+            Log.DecSigned(rng.BuffersUnaccounted); Log.Write(" buffers unaccounted for"u8); Log.Line();
             PrintStatistics(rng, 0);
+            digest.Print(0);
             PrintCpuInterrupts();
             if (!check.Report()) Verdict.Fail("the bytes read do not look random"u8, ExitCode.Fail);
         }
