@@ -5,7 +5,9 @@ namespace GuestOS.Kernel.Tests;
 
 // The whole path on real QEMU: PCI enumeration, the virtio modern transport, DRIVER_OK and
 // 1 MiB of entropy through the split virtqueue (or the packed one with packed=on), with
-// QEMU's built-in virtio-rng-pci backed by /dev/urandom.
+// QEMU's built-in virtio-rng-pci backed by /dev/urandom. The guest checks what it read and
+// fails its verdict if it does not look random; the bytes themselves are checked by the host
+// through our backend (EntropyDeliveryTests), since QEMU's device drops entropy by design.
 public class VirtioRngTests
 {
     private const int OneMiB = 1 << 20;
@@ -32,7 +34,7 @@ public class VirtioRngTests
         Assert.True(run.Passed, run.Report());
         Assert.True(run.Printed("status <- DRIVER_OK (0x0f) iowrite8 common+0x14  spec 3.1.1 step 8 [virtio_device_ready -> vp_modern_set_status]"), run.Report());
         AssertRingLayout(run, packed: properties.Contains("packed=on"));
-        AssertEntropyLooksRandom(run, OneMiB);
+        Assert.True(run.Printed($"entropy digest: virtio_rng.0 {OneMiB} bytes fnv1a64 "), run.Report());
         // Shut down as Linux's remove path does: reset first, then free what the device used.
         Assert.True(run.Printed("virtio_rng.0: removed: device reset, then its queue and 8 buffers freed  spec 2.4 [virtrng_remove -> remove_common]"), run.Report());
     }
@@ -57,12 +59,7 @@ public class VirtioRngTests
         Assert.True(run.Passed, run.Report());
         Assert.True(run.Printed("from 2 device(s)"), run.Report());
         foreach (int i in new[] { 0, 1 })
-        {
-            var line = run.Lines.Single(l => l.Text.StartsWith($"virtio_rng.{i}: ") && l.Text.Contains("completions"));
-            long bytes = long.Parse(Regex.Match(line.Text, @": (\d+) bytes").Groups[1].Value);
-            Assert.Equal(OneMiB / 2, bytes);
-        }
-        AssertEntropyLooksRandom(run, OneMiB);
+            Assert.True(run.Printed($"entropy digest: virtio_rng.{i} {OneMiB / 2} bytes fnv1a64 "), run.Report());
     }
 
     [Fact]
@@ -125,21 +122,5 @@ public class VirtioRngTests
             QemuExtra = devices.SelectMany(d => new[] { "-object", d[0] }).ToList(),
             Devices = devices.Select(d => d[1]).ToList(),
         });
-    }
-
-    // The guest reports its own statistics; check them here too, independently of its verdict.
-    private static void AssertEntropyLooksRandom(RunResult run, int expectedBytes)
-    {
-        var line = run.Lines.Single(l => l.Text.StartsWith("entropy check: ")).Text;
-        var m = Regex.Match(line, @"entropy check: (\d+) bytes, (\d+) distinct values, histogram min (\d+) max (\d+) \(expected (\d+)\), repeated 64-byte blocks (\d+)");
-        Assert.True(m.Success, line);
-        long bytes = long.Parse(m.Groups[1].Value), distinct = long.Parse(m.Groups[2].Value);
-        long min = long.Parse(m.Groups[3].Value), max = long.Parse(m.Groups[4].Value), repeated = long.Parse(m.Groups[6].Value);
-        Assert.Equal(expectedBytes, bytes);
-        Assert.Equal(256, distinct);
-        Assert.Equal(0, repeated);
-        double expected = bytes / 256.0;
-        Assert.InRange(min, expected * 0.8, expected);   // 1 MiB: 4096 per value, sigma 64
-        Assert.InRange(max, expected, expected * 1.2);
     }
 }
