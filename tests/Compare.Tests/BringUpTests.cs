@@ -41,9 +41,7 @@ public class BringUpTests
         Assert.Contains(steps, s => s.Phase == StepPhase.Shutdown && s.Key.StartsWith("status <- 0x00"));
 
         // The queue enabled after DRIVER_OK.
-        var enable = steps.Single(s => s.Key == "queue 0: queue_enable <- 1");
-        var late = steps.Where(s => s != enable).ToList();
-        late.Insert(late.FindIndex(s => s.Key.StartsWith("status <- 0x0f")) + 1, enable);
+        var late = EnabledAfterDriverOk(steps);
         Assert.Contains(BringUpRules.Check(late), v => v.Rule == BringUpRules.QueueEnabledBeforeDriverOk);
 
         // No FEATURES_OK read-back.
@@ -63,20 +61,78 @@ public class BringUpTests
         Assert.All(SideBySide.Align(steps, steps), r => Assert.True(r.Same));
     }
 
-    [Fact]
-    public async Task The_comparison_shows_what_GuestOS_does_differently_from_Linux()
+    /// <summary>The deviation the tests inject: the queue enabled only after DRIVER_OK.</summary>
+    private static List<BringUpStep> EnabledAfterDriverOk(IReadOnlyList<BringUpStep> steps)
     {
-        var linux = await Runs.LinuxAsync(TargetArch.X86_64);
-        var guest = await Runs.GuestOsAsync(TargetArch.X86_64);
+        var enable = steps.Single(s => s.Key == "queue 0: queue_enable <- 1");
+        var late = steps.Where(s => s != enable).ToList();
+        late.Insert(late.FindIndex(s => s.Key.StartsWith("status <- 0x0f")) + 1, enable);
+        return late;
+    }
+
+    /// <summary>Linux's and GuestOS's x86_64 runs, booted once (one after the other) for the tests that need both.</summary>
+    private static readonly Lazy<Task<(GuestTrace Linux, GuestTrace GuestOs)>> X86Pair =
+        new(async () => (await Runs.LinuxAsync(TargetArch.X86_64), await Runs.GuestOsAsync(TargetArch.X86_64)));
+
+    [Fact]
+    public async Task The_comparison_shows_GuestOS_the_same_as_Linux_except_where_each_unmasks_the_queue_vector()
+    {
+        var (linux, guest) = await X86Pair.Value;
         var rows = SideBySide.Align(linux.Steps, guest.Steps);
-        // Same device, same negotiation: the feature words agree step by step.
-        Assert.Contains(rows, r => r.Same && r.Left!.Key == "driver features word 1 <- 0x101");
-        Assert.Contains(rows, r => r.Same && r.Left!.Key.StartsWith("status <- 0x0f"));
-        // Whatever differs is rendered as DIFFERENT on its row.
         string table = SideBySide.Render(rows, linux.Name, guest.Name);
-        Assert.Equal(rows.Count(r => !r.Same), table.Split('\n').Count(l => l.EndsWith("DIFFERENT")));
+
+        // The one known difference: GuestOS unmasks every MSI-X table entry while programming
+        // the table (msix_capability_init's order), before the queue exists; Linux unmasks the
+        // queue's entry 1 only when vp_find_vqs_msix requests the queue's interrupt, after
+        // setting the queue up (vp_setup_vq) and before enabling it. Each shows as a row of its own.
+        int Row(Func<AlignedRow, bool> match) => rows.ToList().FindIndex(r => match(r));
+        const string unmask = "MSI-X table entry 1 unmasked";
+        var guestOnly = Row(r => r.Left is null);
+        var linuxOnly = Row(r => r.Right is null);
+        Assert.True(guestOnly >= 0 && linuxOnly >= 0, table);
+        Assert.Equal(unmask, rows[guestOnly].Right!.Key);
+        Assert.Equal(unmask, rows[linuxOnly].Left!.Key);
+        Assert.InRange(guestOnly, Row(r => r.Same && r.Left!.Key == "MSI-X table entry 0 unmasked") + 1, Row(r => r.Same && r.Left!.Key == "queue 0: queue_size read = 8") - 1);
+        Assert.InRange(linuxOnly, Row(r => r.Same && r.Left!.Key == "queue 0: queue_msix_vector <- vector 1") + 1, Row(r => r.Same && r.Left!.Key == "queue 0: queue_enable <- 1") - 1);
+
+        // Every other step, bring-up, first request and shutdown, is the same on both sides.
+        Assert.All(rows.Where((_, i) => i != guestOnly && i != linuxOnly), r => Assert.True(r.Same, $"'{(r.Left ?? r.Right)!.Key}' differs:\n{table}"));
+        Assert.Contains(rows, r => r.Same && r.Left!.Key == "driver features word 1 <- 0x101");
+        Assert.Contains(rows, r => r.Same && r.Left!.Phase == StepPhase.FirstRequest && r.Left.Key == "interrupt: MSI-X message for vector 1 (queue)");
+        Assert.Contains(rows, r => r.Same && r.Left!.Phase == StepPhase.Shutdown && r.Left.Key.StartsWith("status <- 0x00"));
+
+        // The rendered table says so: exactly those two rows DIFFERENT, the count line below it.
+        var different = table.Split('\n').Where(l => l.EndsWith("DIFFERENT")).ToList();
+        Assert.Equal(2, different.Count);
+        Assert.All(different, l => Assert.Contains(unmask, l));
         var metrics = Metrics.From(linux);
         Assert.Equal(64, metrics.BytesPerRequest);
         Assert.True(metrics.MsixMessages >= 64, $"Linux took {metrics.MsixMessages} MSI-X interrupts for 4 KiB");
+    }
+
+    [Fact]
+    public async Task Make_compare_exits_0_when_both_guests_keep_the_rules_and_1_when_one_breaks_a_rule()
+    {
+        var (linuxRun, guestRun) = await X86Pair.Value;
+        var linux = ComparedGuest.Linux(linuxRun);
+        var guest = ComparedGuest.GuestOs(guestRun);
+
+        var clean = new StringWriter();
+        Assert.Equal(0, CompareReport.Write(clean, linux, guest));
+        Assert.Contains("rules (Linux 6.1): all hold", clean.ToString());
+        Assert.Contains("rules (GuestOS): all hold", clean.ToString());
+
+        // GuestOS enabling its queue after DRIVER_OK (3.1.1 step 7 before step 8) fails `make compare`.
+        var broken = new StringWriter();
+        Assert.Equal(1, CompareReport.Write(broken, linux, guest with { Steps = EnabledAfterDriverOk(guest.Steps) }));
+        Assert.Contains("rules (GuestOS): BROKEN\n  queue enabled before DRIVER_OK: queue_enable written after DRIVER_OK", broken.ToString());
+        Assert.Contains("rules (Linux 6.1): all hold", broken.ToString());
+
+        // So does Linux's side breaking one (no FEATURES_OK read-back), and a guest that did not finish.
+        var noReadBack = linux with { Steps = linux.Steps.Where(s => !s.Key.StartsWith("status read back")).ToList() };
+        Assert.Equal(1, CompareReport.Write(TextWriter.Null, noReadBack, guest));
+        var failed = new StringWriter();
+        Assert.Equal(1, CompareReport.Write(failed, linux, guest with { Failure = "GuestOS failed:\nrunner: FAIL" }));
+        Assert.StartsWith("GuestOS failed:", failed.ToString());
     }
 }

@@ -29,25 +29,7 @@ static async Task<int> CompareAsync(Args a)
     // quiet too, does not pay; the comparison reads QEMU's trace, not the console.
     var g = await TracedRun.RunAsync("GuestOS", GuestOsOptions(a, $"rng.bytes={a.Bytes} quiet {a.GuestAppend}".Trim()), a.Rng, Path.Combine(outDir, "guestos.trace"), a.Backend);
 
-    bool ok = true;
-    if (!l.Run.Printed(LinuxGuest.DoneMarker)) { ok = false; Console.WriteLine($"Linux did not finish:\n{l.Run.Report()}"); }
-    if (!g.Run.Passed) { ok = false; Console.WriteLine($"GuestOS failed:\n{g.Run.Report()}"); }
-
-    var rows = SideBySide.Align(l.Steps, g.Steps);
-    Console.WriteLine();
-    Console.Write(SideBySide.Render(rows, l.Name, g.Name));
-    Console.WriteLine($"     {rows.Count(r => r.Same)} same, {rows.Count(r => !r.Same)} different");
-    foreach (var run in new[] { l, g })
-    {
-        var violations = BringUpRules.Check(run.Steps);
-        Console.WriteLine(violations.Count == 0
-            ? $"rules ({run.Name}): all hold - {BringUpRules.StatusOrder}; {BringUpRules.FeaturesBeforeFeaturesOk}; {BringUpRules.FeaturesOkReadBack}; {BringUpRules.QueueEnabledBeforeDriverOk}"
-            : $"rules ({run.Name}): BROKEN\n  " + string.Join("\n  ", violations));
-        ok &= violations.Count == 0;
-    }
-    Console.WriteLine();
-    Console.Write(Metrics.Render([(l.Name, Metrics.From(l)), (g.Name, Metrics.From(g))]));
-    return ok ? 0 : 1;
+    return CompareReport.Write(Console.Out, ComparedGuest.Linux(l), ComparedGuest.GuestOs(g));
 }
 
 static async Task<int> TraceAsync(Args a)
