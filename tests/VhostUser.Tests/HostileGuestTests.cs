@@ -3,9 +3,13 @@
 // and the other guest carry on.
 
 using System;
+using System.Buffers.Binary;
 using System.Collections.Generic;
 using VhostUser.Tests.Frontend;
+using VhostUserRng.Interop;
+using VhostUserRng.Memory;
 using VhostUserRng.Protocol;
+using VhostUserRng.Rng;
 using VhostUserRng.Virtio;
 using Xunit;
 
@@ -110,55 +114,88 @@ public class HostileGuestTests
     }
 
     [Fact]
-    public void DescriptorsRewrittenWhileServed_AreReadOnce_SoNothingOutsideTheBufferIsWritten()
+    public unsafe void DescriptorsRewrittenRightAfterTheDeviceReadsThem_AreReadOnce_SoNothingOutsideTheBuffersIsWritten()
     {
-        // A second thread flips the descriptor between a valid buffer and an address past the end
-        // of guest RAM. Validating one read and using another would write outside guest memory
-        // (a crash, or corruption of the backend); reading once yields either a filled buffer or a
-        // broken ring, never anything else.
-        using var backend = new BackendHarness("-c", "2");
-        using var good = new TestGuest(backend.Socket(1));
-        good.Start();
-        using var guest = new TestGuest(backend.Socket(0));
-        guest.Start();
-        guest.Ram.Fill(0x40000, 0x1000, 0xAA);
-        int completed = 0, broken = 0;
-        bool stop = false;
-        var flipper = new System.Threading.Thread(() =>
+        // The backend's ring code on real guest RAM (a sealed memfd mapped through GuestMemory),
+        // with the guest's rewrite injected at the worst moment: right after the device copied a
+        // descriptor, before it checked or used it. The rewrite points the descriptor at 0x40000
+        // and beyond, and its links at decoys that point there too; a device that read any
+        // descriptor again would write there, or follow a decoy, or report a second read.
+        using var ram = GuestRam.Create();
+        var fds = new FdList();
+        fds.Add(ram.Fd);   // not taken over: the mapping outlives the fd, which ram closes
+        using var memory = GuestMemory.Map(ram.Regions, fds, requireSealed: true, _ => { });
+        var driver = new GuestDriver(ram, num: 8);
+        ram.Fill(0x40000, 0x10000, 0xAA);
+
+        // The chain: descriptor 0 (100 bytes at 0x10000) -> descriptor 1, an indirect table at
+        // 0x8000 of three entries (50, 60 and 70 bytes). Slots 2-7 and a table at 0x9000 are decoys.
+        driver.WriteDesc(0, 0x10000, 100, W | N, next: 1);
+        driver.WriteDesc(1, 0x8000, 48, I);
+        driver.WriteDescAt(0x8000, 0x11000, 50, W | N, 1);
+        driver.WriteDescAt(0x8010, 0x12000, 60, W | N, 2);
+        driver.WriteDescAt(0x8020, 0x13000, 70, W, 0);
+        for (int slot = 2; slot < 8; slot++) driver.WriteDesc(slot, 0x40000 + 0x100UL * (ulong)slot, 0x100, W);
+        for (int entry = 0; entry < 3; entry++) driver.WriteDescAt(0x9000 + 16UL * (ulong)entry, 0x48000 + 0x100UL * (ulong)entry, 0x100, W, 0);
+        driver.Publish(0);
+
+        byte[] expected = ram.File.ToArray();   // what RAM must hold afterwards, but for the buffers and the used ring
+        void Rewrite(ulong gpa, ulong addr, uint len, ushort flags, ushort next)
         {
-            while (!System.Threading.Volatile.Read(ref stop))
-                for (int slot = 0; slot < 4; slot++)
-                {
-                    guest.Driver.WriteDesc(slot, 0x40800, 64, W);
-                    guest.Driver.WriteDesc(slot, 0xFFFF_FFFF_FFFF_F000, 64, W);
-                }
-        });
-        flipper.Start();
-        try
+            driver.WriteDescAt(gpa, addr, len, flags, next);
+            ram.File.Slice((int)gpa, 16).CopyTo(expected.AsSpan((int)gpa));   // one region at offset 0: gpa = file offset
+        }
+        var reads = new List<SplitRing.DescriptorRead>();
+        var ring = new SplitRing(memory,
+            memory.TranslateUser(ram.UserAddrOf(driver.DescGpa), SplitRing.DescTableSize(8)),
+            memory.TranslateUser(ram.UserAddrOf(driver.AvailGpa), SplitRing.AvailRingSize(8)),
+            memory.TranslateUser(ram.UserAddrOf(driver.UsedGpa), SplitRing.UsedRingSize(8)),
+            8, nextAvail: 0, nextUsed: 0, eventIdx: false, indirect: true)
         {
-            for (int round = 0; round < 200; round++)
+            AfterDescriptorRead = read =>
             {
-                ushort before = guest.Driver.UsedIdx;
-                guest.Driver.Publish(guest.NextSlot);
-                guest.Kick();
-                guest.Frontend.Sync();
-                if (Wait.Until(() => guest.Driver.UsedIdx != before, 50)) { completed++; continue; }
-                if (!backend.Log.Contains("vring 0 broken by the guest")) continue;
-                broken++;
-                var state = guest.StopRing();   // reset the ring, as a guest reset would
-                guest.Driver.StartAt((ushort)state.Num);
-                guest.DriverOk(vringBase: (ushort)state.Num);
-            }
-        }
-        finally
+                reads.Add(read);
+                if (read.IndirectTableOf < 0 && read.Index == 1)
+                    Rewrite(driver.DescGpa + 16, 0x9000, 48, I, 0);                                   // the decoy table
+                else if (read.IndirectTableOf < 0)
+                    Rewrite(driver.DescGpa + 16UL * read.Index, 0x40000, 0x1000, W | N, 2);          // a decoy slot
+                else
+                    Rewrite(0x8000 + 16UL * read.Index, 0x44000 + 0x100UL * read.Index, 0x1000, W | N, 0);
+            },
+        };
+
+        var result = new RngDevice(new SequenceSource(), null, () => 0).Serve(ring, memory, new DescriptorChain());
+
+        // Read once each, in chain order.
+        Assert.Equal(new SplitRing.DescriptorRead[] { new(0, -1, 0), new(0, -1, 1), new(0, 1, 0), new(0, 1, 1), new(0, 1, 2) }, reads);
+        Assert.Equal((1, 280UL), (result.Completed, result.Bytes));
+        // The buffers got the source's bytes in chain order, the used ring one element, and
+        // nothing else in guest RAM changed.
+        EntropyFile.Expected(0, 100).CopyTo(expected, 0x10000);
+        EntropyFile.Expected(100, 50).CopyTo(expected, 0x11000);
+        EntropyFile.Expected(150, 60).CopyTo(expected, 0x12000);
+        EntropyFile.Expected(210, 70).CopyTo(expected, 0x13000);
+        BinaryPrimitives.WriteUInt16LittleEndian(expected.AsSpan((int)driver.UsedGpa + 2), 1);      // used->idx
+        BinaryPrimitives.WriteUInt32LittleEndian(expected.AsSpan((int)driver.UsedGpa + 4), 0);      // ring[0].id
+        BinaryPrimitives.WriteUInt32LittleEndian(expected.AsSpan((int)driver.UsedGpa + 8), 280);    // ring[0].len
+        byte[] actual = ram.File.ToArray();
+        int same = actual.AsSpan().CommonPrefixLength(expected);
+        Assert.True(same == actual.Length, $"guest RAM at 0x{same:x} is 0x{actual[Math.Min(same, actual.Length - 1)]:x2}, expected 0x{expected[Math.Min(same, actual.Length - 1)]:x2}");
+    }
+
+    /// <summary>The bytes of EntropyFile, in order: the n-th byte handed out is EntropyFile.Byte(n).</summary>
+    private sealed class SequenceSource : IEntropySource
+    {
+        private long _position;
+
+        public string Name => "sequence";
+
+        public int Fill(Span<byte> destination)
         {
-            System.Threading.Volatile.Write(ref stop, true);
-            flipper.Join();
+            for (int i = 0; i < destination.Length; i++) destination[i] = EntropyFile.Byte(_position++);
+            return destination.Length;
         }
-        backend.AssertAlive();
-        Assert.True(completed + broken > 0);
-        Assert.All(guest.Ram.Read(0x40000, 0x800), b => Assert.Equal(0xAA, b));
-        Assert.All(guest.Ram.Read(0x40800 + 64, 0x800 - 64), b => Assert.Equal(0xAA, b));
-        Assert.Equal(8u, good.PostAndWait(TestGuest.BufferArea, 8).Len);
+
+        public void Dispose() { }
     }
 }

@@ -46,6 +46,17 @@ public sealed unsafe class SplitRing
     /// <summary>Value used->idx has (or will have once published).</summary>
     public ushort NextUsed { get; private set; }
 
+    /// <summary>Where a descriptor was read from: entry <see cref="Index"/> of the descriptor
+    /// table, or of the indirect table that descriptor <see cref="IndirectTableOf"/> points to
+    /// (-1 for the descriptor table itself), in the chain starting at <see cref="Head"/>.</summary>
+    public readonly record struct DescriptorRead(ushort Head, int IndirectTableOf, ushort Index);
+
+    /// <summary>Called right after each descriptor is copied out of guest memory; null in the
+    /// backend. It is where a test plays the guest that rewrites a descriptor between the
+    /// device's read and its use, the race that reading each descriptor once defeats, and
+    /// counts the reads.</summary>
+    public Action<DescriptorRead>? AfterDescriptorRead { get; init; }
+
     public SplitRing(GuestMemory memory, byte* desc, byte* avail, byte* used, uint num,
                      ushort nextAvail, ushort nextUsed, bool eventIdx, bool indirect)
     {
@@ -112,6 +123,7 @@ public sealed unsafe class SplitRing
             if (visited == Num)
                 throw new VirtqueueException($"chain from head {head} is longer than the queue size {Num} (a loop?)");
             VirtqDesc d = *(VirtqDesc*)(_desc + 16 * index);   // the one read of this descriptor
+            AfterDescriptorRead?.Invoke(new DescriptorRead(head, -1, index));
 
             if ((d.flags & VirtqDesc.VIRTQ_DESC_F_INDIRECT) != 0)
             {
@@ -153,6 +165,7 @@ public sealed unsafe class SplitRing
             // The one read of this entry (the range was checked above).
             if (inPlace) d = *(VirtqDesc*)(host + 16 * entry);
             else _memory.TryRead(table.addr + 16UL * entry, bytes);
+            AfterDescriptorRead?.Invoke(new DescriptorRead(head, index, (ushort)entry));
             if ((d.flags & VirtqDesc.VIRTQ_DESC_F_INDIRECT) != 0)
                 throw new VirtqueueException($"indirect table of descriptor {index}: entry {entry} is itself INDIRECT (2.7.5.3.1 allows one level)");
             AddSegment(head, (ushort)entry, d, chain, tableOf: index);
