@@ -105,6 +105,41 @@ public class VirtioRngTests
         Assert.True(run.Printed("GUESTOS-VERDICT: FAIL entropy read failed"), run.Report());
     }
 
+    // rng.poll: the driver polls the used ring although MSI-X is there; no device interrupt.
+    [Theory]
+    [InlineData("x86_64", "q35")]
+    [InlineData("aarch64", "virt")]
+    public void Rng_poll_reads_without_interrupts(string arch, string machine)
+    {
+        var run = Boot(arch, machine, 2, "rng.bytes=256K rng.poll quiet", Rng(0, ""));
+        Assert.True(run.Passed, run.Report());
+        var line = run.Lines.Single(l => l.Text.StartsWith("virtio_rng.0: ") && l.Text.Contains(" completions, ")).Text;
+        var m = Regex.Match(line, @"^virtio_rng\.0: 262144 bytes in (\d+) completions, 0 interrupts, \d+ kicks, 0 resets; 8 x 16384-byte buffers, polling \(no interrupts\)$");
+        Assert.True(m.Success, line);
+        Assert.InRange(int.Parse(m.Groups[1].Value), 16, 16 + 8);   // 256 KiB in 16 KiB buffers, plus those filled ahead
+        Assert.True(run.Printed("interrupts: 0 taken by the CPU"), run.Report());
+    }
+
+    // rng.bench: the lines tools/bench parses (GuestBenchLines), with values that agree with
+    // each other: the window's bytes in 16 KiB completions, never more interrupts than
+    // completions, and polling when asked.
+    [Theory]
+    [InlineData("x86_64", "q35", "", "msix")]
+    [InlineData("aarch64", "virt", "", "msix")]
+    [InlineData("x86_64", "q35", " rng.poll", "poll")]
+    public void Rng_bench_prints_the_benchmark_lines(string arch, string machine, string extra, string irq)
+    {
+        var run = Boot(arch, machine, 2, "rng.bench=4M quiet" + extra, Rng(0, ",disable-legacy=on"));
+        Assert.True(run.Passed, run.Report());
+        var b = GuestBenchLines.Parse(run);
+        Assert.Equal((8, 16384, irq, "split"), (b.Buffers, b.BufferSize, b.Irq, b.Ring));
+        Assert.Equal(4L << 20, b.Bytes);
+        Assert.InRange(b.Completions, 256 - 8, 256 + 8);
+        Assert.InRange(b.Interrupts, 0, irq == "poll" ? 0 : b.Completions);
+        Assert.InRange(b.Kicks, 1, b.Completions);
+        Assert.True(b.WindowUs > 0 && b.DriverOkUs > 0, run.Report());
+    }
+
     internal static string[] Rng(int index, string properties)
         => [$"rng-random,id=rng{index},filename=/dev/urandom", $"virtio-rng-pci,rng=rng{index}{properties}"];
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using GuestOS.Compare;
 using GuestOS.Runner;
 
@@ -72,20 +71,15 @@ public static class GuestRngBench
                 Timeout = TimeSpan.FromSeconds(300),
             });
             if (!run.Passed) throw new InvalidOperationException($"{c.Arch} {c.Name}: the guest failed\n{run.Report()}");
-            var ok = Regex.Match(run.Lines.Single(l => l.Text.StartsWith("BENCH-DRIVER_OK rng")).Text,
-                                 @"guest_us=(\d+) buffers=(\d+) bufsize=(\d+) irq=(\w+) ring=(\w+)");
-            var end = Regex.Match(run.Lines.Single(l => l.Text.StartsWith("BENCH-END rng")).Text,
-                                  @"bytes=(\d+) guest_us=(\d+) irqs=(\d+) kicks=(\d+)");
-            if (!ok.Success || !end.Success) throw new InvalidOperationException("unparsable BENCH lines:\n" + run.Report());
-            double bytes = long.Parse(end.Groups[1].Value), us = long.Parse(end.Groups[2].Value);
-            double irqs = long.Parse(end.Groups[3].Value), kicks = long.Parse(end.Groups[4].Value);
+            var b = GuestBenchLines.Parse(run);
+            double bytes = b.Bytes, us = b.WindowUs, irqs = b.Interrupts, kicks = b.Kicks;
             double mib = bytes / (1 << 20);
             samples.Add((bytes / us, irqs == 0 ? double.PositiveInfinity : bytes / irqs, kicks / mib, irqs / mib,
-                         long.Parse(ok.Groups[1].Value) / 1000.0));
-            buffers = int.Parse(ok.Groups[2].Value);
-            bufsize = int.Parse(ok.Groups[3].Value);
-            irq = ok.Groups[4].Value;
-            ring = ok.Groups[5].Value;
+                         b.DriverOkUs / 1000.0));
+            buffers = b.Buffers;
+            bufsize = b.BufferSize;
+            irq = b.Irq;
+            ring = b.Ring;
         }
         return new Result(c.Name, c.Arch, ring, irq, buffers, bufsize, c.Bytes,
                           Median(samples.Select(s => s.mbps)), Median(samples.Select(s => s.perIrq)),
