@@ -516,37 +516,54 @@ namespace GuestOS.Tests
         public void HostileUsedDescriptorsNeverCorruptTheDriversBookkeeping()
         {
             // Garbage used descriptors (any id, len, skip) many times over: the driver may only
-            // ever hand back tokens it gave out, with a length within that buffer, or report an
-            // error and stay broken. An unchecked id would index outside the driver's arrays
-            // (an exception here, memory corruption on metal).
+            // ever hand back a token it gave out, for the id in the descriptor it read, with
+            // exactly that descriptor's len, which fits the buffer; or report an error and stay
+            // broken. An unchecked id would index outside the driver's arrays (an exception
+            // here, memory corruption on metal). Afterwards its count of free slots is exactly
+            // the slots of the buffers it still believes the device holds, and nothing was
+            // written outside the ring or the buffers (each its own allocation between guard pages).
             var rnd = new Random(5);
+            var outcomes = new Dictionary<DriverError, int>();
             for (int round = 0; round < 300; round++)
             {
                 HostedHal.Reset();
                 uint num = (uint)rnd.Next(1, 10);
                 var (vq, dev, _) = Make(num, eventIdx: rnd.Next(2) == 0);
-                DmaBuffer b = Buffer(16 * 64);
-                var given = new Dictionary<ulong, uint>();
+                var given = new Dictionary<ushort, (ulong token, uint len)>();   // by buffer id
                 for (int i = 0; i < 1 + rnd.Next((int)num); i++)
                 {
                     uint l = (uint)rnd.Next(1, 64);
-                    if (vq.virtqueue_add_inbuf(b.Phys + 64UL * (ulong)i, l, (ulong)i + 100) == DriverError.Ok) given[(ulong)i + 100] = l;
+                    uint slot = vq.NextAvailIdx;
+                    if (vq.virtqueue_add_inbuf(Dma.AllocCoherent(l).Phys, l, (ulong)i + 100) == DriverError.Ok) given[dev.DescId(slot)] = ((ulong)i + 100, l);
                 }
                 for (int k = 0; k < 20; k++) dev.PushUsed((uint)rnd.Next(-2, 12), (uint)rnd.Next(0, 100), (uint)rnd.Next(1, 4));
                 bool broken = false;
                 for (int k = 0; k < 30; k++)
                 {
+                    uint slot = vq.LastUsedIdx & 0x7FFFu;                          // what the driver is about to read
+                    ushort id = dev.DescId(slot);
+                    uint usedLen = dev.DescLen(slot);
                     bool got = vq.virtqueue_get_buf(out ulong tok, out uint len, out DriverError e);
                     if (got)
                     {
                         Assert.False(broken);
-                        Assert.True(given.Remove(tok, out uint l), $"token {tok} not outstanding");
-                        Assert.True(len <= l);
+                        Assert.True(given.Remove(id, out var g), $"round {round}: id {id} handed back but not outstanding");
+                        Assert.Equal((g.token, usedLen), (tok, len));
+                        Assert.True(len <= g.len, $"round {round}: len {len} > the {g.len} bytes offered");
                     }
-                    else if (e != DriverError.Ok) { Assert.True(vq.Broken); broken = true; }
+                    else if (e != DriverError.Ok)
+                    {
+                        Assert.True(vq.Broken);
+                        if (!broken) outcomes[e] = outcomes.GetValueOrDefault(e) + 1;
+                        if (e == DriverError.UsedLenTooLarge) given.Remove(id);   // the driver took its slots back
+                        broken = true;
+                    }
                 }
-                Assert.True(vq.NumFree <= num);
+                Assert.Equal(num - (uint)given.Count, vq.NumFree);             // one slot per buffer still held
+                Assert.Empty(DmaPool.CheckCanaries());
             }
+            foreach (var e in new[] { DriverError.UsedIdOutOfRange, DriverError.UsedIdNotOutstanding, DriverError.UsedLenTooLarge })
+                Assert.True(outcomes.GetValueOrDefault(e) >= 20, $"{e}: {outcomes.GetValueOrDefault(e)} rounds");
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using GuestOS.Drivers;
 using GuestOS.Drivers.Virtio;
 using GuestOS.Hal;
@@ -254,32 +255,124 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.UsedIdxInvalid, e);
         }
 
+        // One chain as offered: its token, head descriptor, descriptor count, writable bytes.
+        private sealed class Chain { public ulong Token; public uint Head, Descs, Writable; }
+
+        // A chain of 0-1 readable and 1-2 writable buffers of 1-64 bytes, each buffer a DMA
+        // allocation of its own, so each sits between guard pages.
+        private static void Offer(SplitVirtqueue vq, SimVring dev, Random rnd, List<Chain> pending, ulong token)
+        {
+            uint outN = (uint)rnd.Next(0, 2), inN = (uint)rnd.Next(1, 3), writable = 0;
+            ulong* addr = stackalloc ulong[3];
+            uint* len = stackalloc uint[3];
+            for (uint k = 0; k < outN + inN; k++)
+            {
+                len[k] = (uint)rnd.Next(1, 65);
+                addr[k] = Dma.AllocCoherent(len[k]).Phys;
+                if (k >= outN) writable += len[k];
+            }
+            Assert.Equal(DriverError.Ok, vq.virtqueue_add(addr, len, outN, inN, token));
+            uint head = dev.AvailRing((uint)(vq.AvailIdxShadow - 1) & (vq.Num - 1));
+            pending.Add(new Chain { Token = token, Head = head, Descs = outN + inN, Writable = writable });
+        }
+
+        // The device owns nothing but the used ring (§2.7.8), so that is where a hostile one
+        // attacks: an id past the queue; an id the driver is not waiting for (a free
+        // descriptor, the middle of a chain, a head already given back); a length past what
+        // the chain offered; a used->idx more than a queue ahead. After some honest
+        // completions comes one such element. The driver must hand back exactly the honest
+        // ones, report the bad one as its error instead of consuming it, refuse the queue from
+        // then on with its descriptor count exact, and write nothing outside its ring and
+        // buffers: every buffer and the ring sit between guard pages (DmaPool), the ring's
+        // padding between the available and the used ring is canary too, and the descriptor
+        // table and available ring hold exactly what the driver last put there.
         [Fact]
         public void HostileUsedRingNeverMakesTheDriverWriteOutsideItsBuffers()
         {
-            // Fill the used ring with garbage many times over; the driver must only ever
-            // report errors, and the descriptor table must stay exactly as the driver wrote it.
             var rnd = new Random(3);
-            for (int round = 0; round < 200; round++)
+            var attacks = new Dictionary<DriverError, int>();
+            DriverError[] kinds = { DriverError.UsedIdOutOfRange, DriverError.UsedIdNotOutstanding, DriverError.UsedLenTooLarge, DriverError.UsedIdxInvalid };
+            for (int round = 0; round < 400; round++)
             {
                 HostedHal.Reset();
+                _deviceErrors.Clear();
                 var (vq, dev, _) = Make(8, eventIdx: rnd.Next(2) == 0);
-                DmaBuffer b = Buffer(8 * 64);
-                for (int i = 0; i < 1 + rnd.Next(8); i++) vq.virtqueue_add_inbuf(b.Phys + 64UL * (ulong)i, 64, (ulong)i);
-                byte[] descBefore = new byte[16 * 8];
-                System.Runtime.InteropServices.Marshal.Copy((IntPtr)(long)vq.DescPhys, descBefore, 0, descBefore.Length);
-                for (int k = 0; k < 20; k++) dev.PushUsed((uint)rnd.Next(-2, 12), (uint)rnd.Next(0, 200));
-                for (int k = 0; k < 30; k++)
+                byte* pad = (byte*)vq.AvailPhys + 6 + 2 * 8;                  // after used_event, up to the used ring
+                var padding = new Span<byte>(pad, (int)((byte*)vq.UsedPhys - pad));
+                padding.Fill(DmaPool.Canary);
+
+                // Honest traffic first, so descriptors and the free list are reused.
+                var pending = new List<Chain>();                               // offered, not yet used, in ring order
+                ulong token = 0;
+                for (int step = rnd.Next(0, 16); step > 0; step--)
                 {
-                    bool got = vq.virtqueue_get_buf(out ulong tok, out uint len, out DriverError e);
-                    if (got) Assert.True(len <= 64 && tok < 8);
-                    else if (e != DriverError.Ok) Assert.True(vq.Broken);
+                    if (vq.NumFree >= 3 && rnd.Next(3) != 0) { Offer(vq, dev, rnd, pending, token++); continue; }
+                    int n = dev.Process(rnd.Next(1, 3));
+                    for (int i = 0; i < n; i++)
+                    {
+                        Assert.True(vq.virtqueue_get_buf(out ulong t, out uint l, out DriverError e), $"round {round}: honest completion not taken ({e})");
+                        Assert.Equal((pending[0].Token, pending[0].Writable), (t, l));
+                        pending.RemoveAt(0);
+                    }
                 }
-                byte[] descAfter = new byte[16 * 8];
-                System.Runtime.InteropServices.Marshal.Copy((IntPtr)(long)vq.DescPhys, descAfter, 0, descAfter.Length);
-                Assert.Equal(descBefore, descAfter);
-                Assert.True(vq.NumFree <= 8);
+                while (pending.Count == 0 || (vq.NumFree >= 3 && rnd.Next(2) == 0)) Offer(vq, dev, rnd, pending, token++);
+                byte[] ringBefore = new Span<byte>((byte*)vq.DescPhys, 16 * 8 + 4 + 2 * 8).ToArray();   // descriptors, avail flags, idx, ring
+
+                // k honest completions, then the attack.
+                int k = rnd.Next(0, pending.Count);
+                Assert.Equal(k, dev.Process(k));
+                var honest = pending.GetRange(0, k);
+                var waiting = pending.GetRange(k, pending.Count - k);
+                var notWaitedFor = new List<uint>();
+                for (uint i = 0; i < 8; i++) if (!waiting.Exists(c => c.Head == i)) notWaitedFor.Add(i);
+                DriverError attack = kinds[rnd.Next(kinds.Length)];
+                if (attack == DriverError.UsedIdNotOutstanding && notWaitedFor.Count == 0) attack = DriverError.UsedIdOutOfRange;
+                Chain reclaimed = null;                                        // the chain a too-large len gives back
+                switch (attack)
+                {
+                    case DriverError.UsedIdOutOfRange:
+                        dev.PushUsed(rnd.Next(2) == 0 ? uint.MaxValue : 8 + (uint)rnd.Next(0, 70000), 1);
+                        break;
+                    case DriverError.UsedIdNotOutstanding:
+                        dev.PushUsed(notWaitedFor[rnd.Next(notWaitedFor.Count)], 1);
+                        break;
+                    case DriverError.UsedLenTooLarge:
+                        reclaimed = waiting[rnd.Next(waiting.Count)];
+                        dev.PushUsed(reclaimed.Head, rnd.Next(2) == 0 ? reclaimed.Writable + 1 : uint.MaxValue);
+                        break;
+                    default:                                                   // used->idx 9 or more past the driver
+                        *(ushort*)(dev.Device + 2) = (ushort)(dev.UsedIdx + 9 + rnd.Next(0, 65000));
+                        honest.Clear();                                        // seen before any element is read
+                        break;
+                }
+                attacks[attack] = attacks.GetValueOrDefault(attack) + 1;
+
+                ushort lastUsed = vq.LastUsedIdx;
+                var got = new List<(ulong, uint)>();
+                DriverError err = DriverError.Ok;
+                for (int i = 0; i < 16 && vq.virtqueue_get_buf(out ulong t, out uint l, out err); i++) got.Add((t, l));
+                var expected = honest.ConvertAll(c => (c.Token, c.Writable));
+                Assert.True(expected.SequenceEqual(got), $"round {round} ({attack}): handed back [{string.Join(", ", got)}], expected [{string.Join(", ", expected)}]");
+                Assert.Equal(attack, err);
+                Assert.True(vq.Broken);
+                Assert.Equal((ushort)(lastUsed + honest.Count), vq.LastUsedIdx);  // the bad element was not consumed
+                Assert.False(vq.virtqueue_get_buf(out _, out _, out err));
+                Assert.Equal(DriverError.QueueBroken, err);
+                Assert.Equal(DriverError.QueueBroken, vq.virtqueue_add_inbuf(Dma.AllocCoherent(8).Phys, 8, 99));
+
+                // The descriptors the device still holds are exactly the ones not free.
+                uint held = 0;
+                foreach (var c in attack == DriverError.UsedIdxInvalid ? pending : waiting) if (c != reclaimed) held += c.Descs;
+                Assert.Equal(8 - held, vq.NumFree);
+
+                // Nothing written outside the ring and the buffers, nor inside the ring but
+                // outside what get_buf may write (used_event).
+                Assert.Empty(DmaPool.CheckCanaries());
+                Assert.True(padding.IndexOfAnyExcept(DmaPool.Canary) < 0, $"round {round}: ring padding written at +0x{padding.IndexOfAnyExcept(DmaPool.Canary) + (int)(pad - (byte*)vq.DescPhys):x}");
+                Assert.Equal(ringBefore, new Span<byte>((byte*)vq.DescPhys, ringBefore.Length).ToArray());
+                Assert.Empty(_deviceErrors);
             }
+            Assert.All(kinds, kind => Assert.True(attacks.GetValueOrDefault(kind) >= 50, $"{kind}: {attacks.GetValueOrDefault(kind)} rounds"));
         }
 
         [Fact]
