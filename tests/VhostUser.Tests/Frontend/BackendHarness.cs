@@ -23,7 +23,10 @@ public sealed class BackendHarness : IDisposable
     public CapturedLog Log { get; } = new();
 
     /// <summary>Starts the backend with "-s DIR/rng.sock" (unless --fd is given) followed by <paramref name="args"/>.</summary>
-    public BackendHarness(params string[] args)
+    public BackendHarness(params string[] args) : this(null, args) { }
+
+    /// <summary>The same, with the backend's clock (rate limit, timers) being <paramref name="clock"/>.</summary>
+    public BackendHarness(FakeClock? clock, params string[] args)
     {
         Dir = Path.Combine(Path.GetTempPath(), "vut-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(Dir);
@@ -40,7 +43,7 @@ public sealed class BackendHarness : IDisposable
         }
         try
         {
-            Backend = new RngBackend(Options.Parse(argv), Log);
+            Backend = new RngBackend(Options.Parse(argv), Log, clock is null ? null : clock.NowNs);
         }
         catch
         {

@@ -119,7 +119,7 @@ public sealed class Endpoint : IDisposable
         {
             if (!_reportedWaiting) _log.Info(Name, $"waiting for the frontend to listen ({Libc.ErrnoText(errno)}); retrying");
             _reportedWaiting = true;
-            _reconnectTimer.ArmNoLaterThan(MonotonicClock.NowNs() + _reconnectDelayNs);
+            _reconnectTimer.ArmNoLaterThan(_loop.NowNs() + _reconnectDelayNs);
             _reconnectDelayNs = Math.Min(ReconnectMaxNs, _reconnectDelayNs * 2);
             return;
         }
@@ -153,7 +153,7 @@ public sealed class Endpoint : IDisposable
                 break;
             case Mode.Connect:
                 _log.Info(Name, "reconnecting");
-                _reconnectTimer.ArmNoLaterThan(MonotonicClock.NowNs() + ReconnectMinNs);
+                _reconnectTimer.ArmNoLaterThan(_loop.NowNs() + ReconnectMinNs);
                 break;
             case Mode.InheritedFd when _listenFd >= 0:
                 WatchListener();

@@ -16,14 +16,18 @@ public sealed class EventLoop : IDisposable
     private readonly List<LoopTimer> _timers = new();
     private readonly int _stopFd;
     private readonly Log _log;
+    private readonly Func<long> _clock;
     private ulong _nextToken = 1;
     private volatile bool _stopping;
 
     private const ulong StopToken = 0;
 
-    public EventLoop(Log log)
+    /// <summary>Timers follow <paramref name="clock"/> (monotonic nanoseconds; MonotonicClock
+    /// unless a test injects its own).</summary>
+    public EventLoop(Log log, Func<long>? clock = null)
     {
         _log = log;
+        _clock = clock ?? MonotonicClock.NowNs;
         _stopFd = EventFd.Create();
         if (_epoll.Add(_stopFd, StopToken) != 0) throw new InvalidOperationException("epoll_ctl on the stop eventfd failed");
     }
@@ -45,6 +49,9 @@ public sealed class EventLoop : IDisposable
         _handlers.Remove(token);
         _epoll.Remove(fd);
     }
+
+    /// <summary>Now, on the clock the timers follow.</summary>
+    public long NowNs() => _clock();
 
     public LoopTimer CreateTimer(Action callback)
     {
@@ -84,14 +91,14 @@ public sealed class EventLoop : IDisposable
         long due = long.MaxValue;
         foreach (var t in _timers) due = Math.Min(due, t.DueNs);
         if (due == long.MaxValue) return -1;
-        long wait = due - MonotonicClock.NowNs();
+        long wait = due - _clock();
         if (wait <= 0) return 0;
         return (int)Math.Min(int.MaxValue, (wait + 999_999) / 1_000_000);   // round up: never wake early and spin
     }
 
     private void RunDueTimers()
     {
-        long now = MonotonicClock.NowNs();
+        long now = _clock();
         bool anyDue = false;
         foreach (var t in _timers) anyDue |= t.DueNs <= now;
         if (!anyDue) return;

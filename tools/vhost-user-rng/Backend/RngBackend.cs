@@ -18,10 +18,12 @@ public sealed class RngBackend : IDisposable
     public EventLoop Loop { get; }
     public IReadOnlyList<Endpoint> Endpoints => _endpoints;
 
-    public RngBackend(Options options, TextWriter logWriter)
+    /// <summary>Everything runs on <paramref name="clock"/> (monotonic nanoseconds): the rate
+    /// limit, the loop's timers, reconnection. MonotonicClock unless a test injects its own.</summary>
+    public RngBackend(Options options, TextWriter logWriter, Func<long>? clock = null)
     {
         Log = new Log(logWriter, options.Verbosity, options.LogTimestamps);
-        Loop = new EventLoop(Log);
+        Loop = new EventLoop(Log, clock);
         try
         {
             _source = options.RngSource is null
@@ -53,9 +55,9 @@ public sealed class RngBackend : IDisposable
     private RngDevice NewDevice(Options options)
     {
         TokenBucket? bucket = options.BytesPerSocket is ulong bytes
-            ? new TokenBucket(bytes, options.PeriodMs * 1_000_000UL, MonotonicClock.NowNs())
+            ? new TokenBucket(bytes, options.PeriodMs * 1_000_000UL, Loop.NowNs())
             : null;
-        return new RngDevice(_source, bucket, MonotonicClock.NowNs);
+        return new RngDevice(_source, bucket, Loop.NowNs);
     }
 
     /// <summary>Serves until <see cref="Stop"/> (or until an inherited connected fd closes).</summary>

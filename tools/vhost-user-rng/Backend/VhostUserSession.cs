@@ -413,7 +413,7 @@ public sealed unsafe class VhostUserSession : IDisposable
         if (result.RetryAtNs != RngDevice.ServeResult.NoRetry)
         {
             if (_log.RingEnabled)
-                _log.Ring(_name, $"vring {ring.Index}: buffers waiting (rate limit, entropy source or fairness); serving again in {Math.Max(0, result.RetryAtNs - MonotonicClock.NowNs()) / 1000} us");
+                _log.Ring(_name, $"vring {ring.Index}: buffers waiting (rate limit, entropy source or fairness); serving again in {Math.Max(0, result.RetryAtNs - _device.NowNs()) / 1000} us");
             _events.ServeLater(ring.Index, result.RetryAtNs);
         }
     }

@@ -36,6 +36,9 @@ public sealed unsafe class RngDevice
         _clock = clock;
     }
 
+    /// <summary>Now, on the clock the rate limit follows.</summary>
+    public long NowNs() => _clock();
+
     /// <summary>The outcome of one pass over a ring.</summary>
     public readonly record struct ServeResult(int Completed, bool Notify, long RetryAtNs, ulong Bytes = 0)
     {
