@@ -42,18 +42,68 @@ public class VhostUserRngTests
         {
             OnConsoleLine = line => { if (line.Text.Contains("first completion")) readingStarted.TrySetResult(); },
         };
-        var guest = QemuRunner.RunAsync(options);
-        await Task.Delay(500);                       // QEMU creates the listening socket
-        await backend.StartProcessAsync();
-        await readingStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        await backend.KillAsync();
-        await Task.Delay(500);
-        await backend.StartProcessAsync();
-        var run = await guest;
+        using var stopGuest = new CancellationTokenSource();
+        var guest = QemuRunner.RunAsync(options, stopGuest.Token);
+        RunResult run;
+        try
+        {
+            await WaitForAsync(() => SocketsAt(backend.SocketPath).Listening, "QEMU listening on " + backend.SocketPath, guest);
+            await backend.StartProcessAsync();
+            await readingStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await backend.KillAsync();
+            // QEMU closes its end of the dead connection and waits for the next backend.
+            await WaitForAsync(() => SocketsAt(backend.SocketPath) is { Listening: true, Connected: 0 },
+                               "QEMU closing its end of the killed backend's connection", guest);
+            await backend.StartProcessAsync();
+            run = await guest;
+        }
+        finally
+        {
+            // A failed wait leaves QEMU waiting for a backend: kill it (cancelling does).
+            if (!guest.IsCompleted)
+            {
+                stopGuest.Cancel();
+                try { await guest; } catch (OperationCanceledException) { }
+            }
+        }
         await backend.DisposeAsync();
 
         Assert.True(run.Passed, run.Report() + LogOf(backend));
         Assert.Equal(2, backend.Log.Count(l => l.Contains("connected")));
+    }
+
+    /// <summary>
+    /// What the kernel's table of Unix sockets (/proc/net/unix) says about <paramref name="path"/>:
+    /// whether a socket listens there (flag __SO_ACCEPTCON, 0x10000) and how many accepted
+    /// connections on it are still open on the listener's side (state SS_CONNECTED, 03). Looking
+    /// does not connect, so QEMU's chardev does not take the look for a backend.
+    /// </summary>
+    private static (bool Listening, int Connected) SocketsAt(string path)
+    {
+        bool listening = false;
+        int connected = 0;
+        // "Num RefCount Protocol Flags Type St Inode Path"
+        foreach (string line in File.ReadLines("/proc/net/unix").Skip(1))
+        {
+            if (!line.EndsWith(" " + path, StringComparison.Ordinal)) continue;
+            string[] field = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if ((Convert.ToUInt32(field[3], 16) & 0x10000) != 0) listening = true;
+            else if (field[5] == "03") connected++;
+        }
+        return (listening, connected);
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, looking every 10 ms, for at most
+    /// 60 s; fails at once, with QEMU's report, if the guest's run ends first.</summary>
+    private static async Task WaitForAsync(Func<bool> condition, string what, Task<RunResult> guest)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (guest.IsCompleted) Assert.Fail($"QEMU ended before {what}:\n{(await guest).Report()}");
+            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"no {what} within 60 s");
+            await Task.Delay(10);
+        }
     }
 
     private static RunOptions Options(TargetArch arch, string machine, VhostUserRngBackend backend, string append) => new()
