@@ -5,7 +5,6 @@
 using System;
 using System.Collections.Generic;
 using VhostUser.Tests.Frontend;
-using VhostUserRng.Backend;
 using VhostUserRng.Protocol;
 using VhostUserRng.Virtio;
 using Xunit;
