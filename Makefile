@@ -123,11 +123,14 @@ $(BACKEND): $(BACKEND_SRC) | $(BUILD)/.deps
 run: $(KERNEL) $(RUNNER) $(RNG_DEPS_$(RNG))
 	dotnet $(RUNNER) $(RUN_ARGS)
 
-# QEMU halted with its gdbstub; gdb loads the symbols (C# source lines included) and attaches.
+# QEMU halted with its gdbstub; gdb loads the symbols (C# source lines included), attaches and
+# runs to BREAK, a C# method (kernel_<Namespace>_<Type>__<Method>). The gdb session is
+# tools/runner/debug.gdb, which tests/Tools.Tests/Runner/DebugTests runs in batch mode.
+BREAK ?= kernel_entry
 debug: $(KERNEL) $(RUNNER)
-	dotnet $(RUNNER) $(RUN_ARGS) --gdb & \
-	sleep 1; gdb-multiarch -q $(KERNEL) -ex "target remote localhost:1234" -ex "hbreak kernel_entry" -ex "continue"; \
-	kill %1 2>/dev/null || true
+	dotnet $(RUNNER) $(RUN_ARGS) --gdb & runner=$$!; \
+	gdb-multiarch -q -x tools/runner/debug.gdb -ex "guestos-attach localhost:1234 $(BREAK)" $(KERNEL); \
+	kill $$runner 2>/dev/null; wait $$runner || true
 
 # Every register accessor in both linked kernels is exactly one access of its width
 # (x86_64 decoded with Iced, aarch64 with llvm-objdump; arm64's port accessors must panic).

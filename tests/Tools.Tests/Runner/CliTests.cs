@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using GuestOS.Runner;
 using GuestOS.Runner.Cli;
@@ -86,6 +87,71 @@ public sealed partial class CliTests : IDisposable
 
         Assert.Equal(0, exit);
         Assert.Contains("-M q35 ", stdout);
+    }
+
+    [Fact]
+    public async Task SIGTERM_makes_the_runner_kill_QEMU_and_report_INTERRUPTED()
+    {
+        // make debug ends the runner this way once gdb quits: a guest still running (gdb detached
+        // from it) must not outlive the runner. The kernel path is unique, so it finds our QEMU.
+        var kernel = TinyKernel.Printing("spinning\n", KernelEnding.Hang).Build(_temp);
+        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "guestos-run.dll"), "--kernel", kernel, "--machine", "microvm", "--timeout", "0" })
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+        using var runner = Process.Start(startInfo)!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var qemu = -1;
+        try
+        {
+            // Until the guest runs, as its console line coming through the runner shows.
+            var stdout = new List<string>();
+            while (!stdout.Any(l => l.EndsWith("] spinning", StringComparison.Ordinal)))
+            {
+                stdout.Add(await runner.StandardOutput.ReadLineAsync(deadline.Token)
+                    ?? throw new InvalidOperationException($"the runner ended early:\n{string.Join('\n', stdout)}"));
+            }
+            qemu = Assert.Single(ProcessesMentioning(kernel), pid => pid != runner.Id);
+
+            using (var kill = Process.Start("kill", ["-TERM", runner.Id.ToString()]))
+            {
+                await kill.WaitForExitAsync(deadline.Token);
+            }
+            stdout.AddRange((await runner.StandardOutput.ReadToEndAsync(deadline.Token)).Split('\n'));
+            await runner.WaitForExitAsync(deadline.Token);
+
+            Assert.Contains("runner: INTERRUPTED (QEMU killed)", stdout);
+            Assert.Equal(1, runner.ExitCode);
+            Assert.Empty(ProcessesMentioning(kernel)); // QEMU and the runner, both gone
+        }
+        finally
+        {
+            runner.Kill(entireProcessTree: true);
+            if (qemu > 0 && ProcessesMentioning(kernel).Contains(qemu))
+            {
+                Process.GetProcessById(qemu).Kill(); // orphaned by a runner that died without killing it
+            }
+        }
+    }
+
+    /// <summary>Live processes whose command line contains <paramref name="text"/> (a zombie's is empty).</summary>
+    private static List<int> ProcessesMentioning(string text) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1)
+            .Where(pid => pid > 0 && ReadCommandLine(pid).Contains(text, StringComparison.Ordinal))
+            .ToList();
+
+    private static string ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ""; // it exited meanwhile, or is not ours to read
+        }
     }
 
     [Theory]

@@ -73,6 +73,15 @@ public sealed class QemuCommandLineTests
         Assert.Null(options.EffectiveTimeout);
     }
 
+    [Fact]
+    public void The_gdb_stub_can_listen_on_a_Unix_socket_instead_of_port_1234()
+    {
+        var argv = QemuCommandLine.Build(X86 with { Gdb = true, GdbSocket = "/tmp/a,b/gdb.sock" });
+
+        Assert.True(HasSequence(argv, "-gdb", "unix:/tmp/a,,b/gdb.sock,server=on,wait=off", "-S"));
+        Assert.DoesNotContain("-s", argv);
+    }
+
     [Theory]
     [InlineData(TargetArch.X86_64, "virt", null, 2)]
     [InlineData(TargetArch.X86_64, "isapc", null, 2)]

@@ -47,7 +47,10 @@ public static class QemuCommandLine
         }
         if (options.Gdb)
         {
-            argv.AddRange(["-s", "-S"]);
+            // QEMU option values escape a comma by doubling it.
+            argv.AddRange(options.GdbSocket is null
+                ? ["-s", "-S"]
+                : ["-gdb", $"unix:{options.GdbSocket.Replace(",", ",,")},server=on,wait=off", "-S"]);
         }
         argv.AddRange(options.QemuExtra);
         return argv;

@@ -50,6 +50,12 @@ public sealed record RunOptions
     /// <summary>Adds <c>-s -S</c> (gdb stub on tcp::1234, CPU halted at start) and disables the timeout.</summary>
     public bool Gdb { get; init; }
 
+    /// <summary>
+    /// With <see cref="Gdb"/>: the gdb stub listens on this Unix socket instead of tcp::1234,
+    /// so a test's QEMU can never collide with another user of the port.
+    /// </summary>
+    public string? GdbSocket { get; init; }
+
     /// <summary>QEMU trace event patterns, each becoming <c>-trace PATTERN</c>; trace lines arrive on stderr.</summary>
     public IReadOnlyList<string> TracePatterns { get; init; } = [];
 
