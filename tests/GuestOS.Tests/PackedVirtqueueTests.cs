@@ -123,6 +123,7 @@ namespace GuestOS.Tests
             var rnd = new Random((int)num);
             var expect = new Queue<(ulong token, uint len)>();
             ulong token = 0;
+            int straddling = 0;
             ulong* addr = stackalloc ulong[4];
             uint* len = stackalloc uint[4];
             for (int round = 0; round < 200; round++)
@@ -138,9 +139,11 @@ namespace GuestOS.Tests
                         len[k] = (uint)rnd.Next(1, 200);
                         if (k >= outN) writable += len[k];
                     }
+                    uint pos = vq.NextAvailIdx;
                     DriverError e = vq.virtqueue_add(addr, len, outN, inN, token);
                     if (e == DriverError.QueueFull) { Assert.True(vq.NumFree < outN + inN); break; }
                     Assert.Equal(DriverError.Ok, e);
+                    if (pos + outN + inN > num) straddling++;                  // runs past slot num - 1 into the next lap
                     expect.Enqueue((token++, writable));
                 }
                 vq.virtqueue_kick_prepare();
@@ -152,6 +155,7 @@ namespace GuestOS.Tests
             }
             Assert.True(dev.UsedLaps >= 100, $"only {dev.UsedLaps} laps");
             Assert.True(dev.MaxChain >= 2);
+            Assert.True(straddling >= 20, $"only {straddling} chains straddled the end of the ring");
             Assert.Empty(_deviceErrors);                                       // every chain descriptor was available in its own lap
         }
 
@@ -404,30 +408,76 @@ namespace GuestOS.Tests
             Assert.Empty(_deviceErrors);
         }
 
+        // Each barrier is checked where it stands, not only counted: when it runs, what the
+        // driver stored before it is already in ring memory, and what the driver may load only
+        // after it is put there by the (test's) device at that very moment, so a load moved
+        // above the barrier sees the stale value and the step fails.
         [Fact]
         public void BarriersAreIssuedWhereLinuxHasThem()
         {
             var (vq, dev, _) = Make(4, eventIdx: true);
-            DmaBuffer b = Buffer();
+            DmaBuffer b = Buffer(256);
             ulong* addr = stackalloc ulong[3];
             uint* len = stackalloc uint[3];
-            for (int i = 0; i < 3; i++) { addr[i] = b.Phys; len[i] = 8; }
+            for (int i = 0; i < 3; i++) { addr[i] = b.Phys + 64 * (ulong)i; len[i] = 8; }
             BarrierLog.Reset();
-            vq.virtqueue_add(addr, len, 1, 2, 7);
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.dma_wmb));              // once per chain, before the head's flags
-            vq.virtqueue_kick_prepare();
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.virt_mb));              // between head flags and device event
-            dev.Process();
-            Assert.True(vq.virtqueue_get_buf(out _, out _, out _));
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.dma_rmb));              // between used flags and id/len
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.virt_mb));              // ENABLE mode: no off_wrap store
+
+            // add: the whole chain written, its later descriptors already available, then
+            // dma_wmb, then the head's flags.
+            BarrierLog.OnBarrier = k =>
+            {
+                Assert.Equal(BarrierKind.dma_wmb, k);
+                Assert.False(SimPackedVring.IsAvail(dev.DescFlags(0), true), "head available before the barrier");
+                Assert.True(SimPackedVring.IsAvail(dev.DescFlags(1), true) && SimPackedVring.IsAvail(dev.DescFlags(2), true));
+                Assert.Equal((b.Phys, b.Phys + 128, (ushort)0), (dev.DescAddr(0), dev.DescAddr(2), dev.DescId(2)));
+            };
+            Assert.Equal(DriverError.Ok, vq.virtqueue_add(addr, len, 1, 2, 7));
+            Assert.True(SimPackedVring.IsAvail(dev.DescFlags(0), true));
+
+            // kick_prepare: head flags stored, then virt_mb, then the device event loaded.
+            // Before the barrier the device says DISABLE, from it on ENABLE.
+            dev.SetDeviceEvent(SimPackedVring.FLAG_DISABLE);
+            BarrierLog.OnBarrier = k =>
+            {
+                Assert.Equal(BarrierKind.virt_mb, k);
+                dev.SetDeviceEvent(SimPackedVring.FLAG_ENABLE);
+            };
+            Assert.True(vq.virtqueue_kick_prepare());
+
+            // get_buf: used flags loaded, then dma_rmb, then id and len. Before the barrier
+            // they are garbage (id 3, never given out); the device writes the real ones there.
+            // ENABLE mode: no off_wrap store, so no virt_mb.
+            dev.PushUsed(3, 999, 3);                                           // slot 0; the chain's 3 slots
+            BarrierLog.OnBarrier = k =>
+            {
+                Assert.Equal(BarrierKind.dma_rmb, k);
+                *(ushort*)(dev.Desc + 12) = 0;
+                *(uint*)(dev.Desc + 8) = 16;
+            };
+            Assert.True(vq.virtqueue_get_buf(out ulong token, out uint l, out DriverError e), e.ToString());
+            Assert.Equal((7UL, 16u), (token, l));
+
+            // enable_cb_prepare with EVENT_IDX: off_wrap stored, then dma_wmb, then flags = DESC.
             vq.virtqueue_disable_cb();
+            BarrierLog.OnBarrier = k =>
+            {
+                Assert.Equal(BarrierKind.dma_wmb, k);
+                Assert.Equal((vq.LastUsedIdx, SimPackedVring.FLAG_DISABLE), (dev.DriverEventOffWrap, dev.DriverEventFlags));
+            };
             vq.virtqueue_enable_cb_prepare();
-            Assert.Equal(2, BarrierLog.Get(BarrierKind.dma_wmb));              // off_wrap before flags = DESC
-            vq.virtqueue_add_inbuf(b.Phys, 8, 8);
-            dev.Process();
-            Assert.True(vq.virtqueue_get_buf(out _, out _, out _));
-            Assert.Equal(2, BarrierLog.Get(BarrierKind.virt_mb));              // DESC mode: off_wrap store, then full barrier
+            Assert.Equal(SimPackedVring.FLAG_DESC, dev.DriverEventFlags);
+
+            // get_buf in DESC mode: off_wrap moved past the buffer taken, then virt_mb.
+            BarrierLog.OnBarrier = null;
+            Assert.Equal(DriverError.Ok, vq.virtqueue_add_inbuf(b.Phys, 8, 8));   // slot 3
+            dev.PushUsed(dev.DescId(3), 8);
+            BarrierLog.OnBarrier = k =>
+            {
+                if (k == BarrierKind.virt_mb) Assert.Equal(SimPackedVring.OffWrap(0, false), dev.DriverEventOffWrap);
+            };
+            Assert.True(vq.virtqueue_get_buf(out token, out l, out e), e.ToString());
+            Assert.Equal((8UL, 8u), (token, l));
+            Assert.Equal((3L, 2L, 2L), (BarrierLog.Get(BarrierKind.dma_wmb), BarrierLog.Get(BarrierKind.virt_mb), BarrierLog.Get(BarrierKind.dma_rmb)));
         }
 
         // ---- a device that lies --------------------------------------------------------------

@@ -125,20 +125,50 @@ namespace GuestOS.Tests
             Assert.Equal(0, n.Count);
         }
 
+        // Each barrier is checked where it stands, not only counted: when it runs, what the
+        // driver stored before it is already in ring memory, and what the driver may load only
+        // after it is put there by the (test's) device at that very moment, so a load moved
+        // above the barrier sees the stale value and the step fails.
         [Fact]
         public void BarriersAreIssuedWhereLinuxHasThem()
         {
             var (vq, dev, _) = Make(4, eventIdx: true);
-            DmaBuffer b = Buffer();
+            DmaBuffer b = Buffer(128);
+            Assert.Equal(DriverError.Ok, vq.virtqueue_add_inbuf(b.Phys, 64, 1));    // head 0, slot 0
             BarrierLog.Reset();
-            vq.virtqueue_add_inbuf(b.Phys, 64, 1);
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.dma_wmb));      // before publishing avail->idx
-            vq.virtqueue_kick_prepare();
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.virt_mb));      // between avail->idx and avail_event
-            dev.Process();
-            Assert.True(vq.virtqueue_get_buf(out _, out _, out _));
-            Assert.Equal(1, BarrierLog.Get(BarrierKind.dma_rmb));      // between used->idx and the element
-            Assert.Equal(2, BarrierLog.Get(BarrierKind.virt_mb));      // after writing used_event
+
+            // add: descriptor and ring slot written, then dma_wmb, then avail->idx.
+            BarrierLog.OnBarrier = k =>
+            {
+                Assert.Equal(BarrierKind.dma_wmb, k);
+                Assert.Equal((b.Phys + 64, (ushort)1, (ushort)1), (*(ulong*)(dev.Desc + 16), dev.AvailRing(1), dev.AvailIdx));
+            };
+            Assert.Equal(DriverError.Ok, vq.virtqueue_add_inbuf(b.Phys + 64, 64, 2));
+            Assert.Equal(2, dev.AvailIdx);
+
+            // kick_prepare: avail->idx stored, then virt_mb, then avail_event loaded. Before
+            // the barrier the device wants no kick (event 7), from it on a kick at 1.
+            dev.AvailEvent = 7;
+            BarrierLog.OnBarrier = k =>
+            {
+                Assert.Equal((BarrierKind.virt_mb, (ushort)2), (k, dev.AvailIdx));
+                dev.AvailEvent = 1;
+            };
+            Assert.True(vq.virtqueue_kick_prepare());
+
+            // get_buf: used->idx loaded, then dma_rmb, then the element. Before the barrier the
+            // element is garbage (id 3, never offered); the device writes the real one there.
+            *(uint*)(dev.Device + 4) = 3;
+            *(uint*)(dev.Device + 8) = 999;
+            *(ushort*)(dev.Device + 2) = 1;
+            BarrierLog.OnBarrier = k =>
+            {
+                if (k == BarrierKind.dma_rmb) { *(uint*)(dev.Device + 4) = 0; *(uint*)(dev.Device + 8) = 64; return; }
+                Assert.Equal((BarrierKind.virt_mb, (ushort)1), (k, dev.UsedEvent));   // used_event stored, then virt_mb
+            };
+            Assert.True(vq.virtqueue_get_buf(out ulong token, out uint len, out DriverError e), e.ToString());
+            Assert.Equal((1UL, 64u), (token, len));
+            Assert.Equal((1L, 2L, 1L), (BarrierLog.Get(BarrierKind.dma_wmb), BarrierLog.Get(BarrierKind.virt_mb), BarrierLog.Get(BarrierKind.dma_rmb)));
         }
 
         [Fact]

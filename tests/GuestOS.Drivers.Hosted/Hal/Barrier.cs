@@ -22,8 +22,12 @@ namespace GuestOS.Hal.Hosted
     public static class BarrierLog
     {
         public static readonly long[] Counts = new long[6];
-        public static void Reset() { System.Array.Clear(Counts); }
-        internal static void Count(BarrierKind k) { Counts[(int)k]++; }
+        // Runs at every barrier: a test sees ring memory exactly there (what the driver
+        // stored before the barrier) and can change what the device shows (what the driver
+        // may only load after it).
+        public static System.Action<BarrierKind> OnBarrier;
+        public static void Reset() { System.Array.Clear(Counts); OnBarrier = null; }
+        internal static void Count(BarrierKind k) { Counts[(int)k]++; OnBarrier?.Invoke(k); }
         public static long Get(BarrierKind k) { return Counts[(int)k]; }
     }
 }
