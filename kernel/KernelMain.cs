@@ -45,6 +45,8 @@ namespace GuestOS.Kernel
         internal static void Run(ref BootInfo boot)
         {
             Log.Quiet = CommandLine.Has("quiet"u8);
+            // Narrated steps list their register accesses; rwmmio prints every device access.
+            Drivers.Narration.AccessLog.Configure(steps: !Log.Quiet, rwmmio: CommandLine.Has("rwmmio"u8));
             Log.Write("memory: RAM "u8); Log.Hex(boot.RamStart); Log.Write("-"u8); Log.Hex(boot.RamEnd);
             Log.Write(", heap "u8); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, "u8);
             Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA"u8);

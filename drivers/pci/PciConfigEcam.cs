@@ -29,6 +29,8 @@ namespace GuestOS.Drivers.Pci
                 Log.Write(" failed"u8); Log.Line();
                 return null;
             }
+            // Narration names these accesses "config BB:DD.F+0xOFF" (bus 0 at the region's base).
+            Narration.IoRegions.Add(virt - ((ulong)firstBus << 20), (ulong)(lastBus + 1) << 20, Narration.IoRegionKind.PciConfigEcam);
             PciConfigEcam e = new PciConfigEcam();
             e._base = virt;
             e.FirstBus = firstBus;

@@ -46,6 +46,7 @@ namespace GuestOS.Drivers.Pci
             { why = "MSI-X table extends past the end of its BAR"u8; return null; }
             ulong table = Io.ioremap(bar.CpuAddress + cap.TableOffset, bytes);
             if (table == 0) { why = "ioremap of the MSI-X table failed"u8; return null; }
+            Narration.IoRegions.Add(table, bytes, Narration.IoRegionKind.MsixTable);
 
             PciMsix m = new PciMsix();
             m.Pci = d;

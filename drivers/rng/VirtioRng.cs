@@ -1,6 +1,7 @@
 using GuestOS.Drivers.Pci;
 using GuestOS.Drivers.Virtio;
 using GuestOS.Hal;
+using GuestOS.Drivers.Narration;
 
 namespace GuestOS.Drivers.Rng
 {
@@ -134,20 +135,7 @@ namespace GuestOS.Drivers.Rng
 
             Vdev.virtio_device_ready();
             if (DriverOkNs == 0) DriverOkNs = Clock.NowNs();
-
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("virtio_rng."u8);
-                Log.Dec((ulong)Index);
-                Log.Write(": entropy device ready, "u8);
-                Log.Dec(BufferCount);
-                Log.Write(" x "u8);
-                Log.Dec(BufferSize);
-                Log.Write("-byte buffers, "u8);
-                Log.Write(Vdev.Vectors.Mode == VirtioIrqMode.Polling ? "polling"u8 : "interrupts"u8);
-                VirtioNarration.End("5.4"u8, "virtrng_probe -> probe_common"u8);
-            }
+            Narrate.RngReady(Vdev, Index, BufferCount, BufferSize);
 
             // "We always have a pending entropy request" (Linux 6.1 probe_common): here, all of them.
             for (uint b = 0; b < BufferCount; b++)
@@ -252,18 +240,7 @@ namespace GuestOS.Drivers.Rng
             if (!_vq.virtqueue_kick_prepare()) return _vq.Broken ? Fail(DriverError.QueueBroken) : DriverError.Ok;
             if (!_vq.virtqueue_notify()) return Fail(DriverError.QueueBroken);
             Kicks++;
-            if (first && VirtioNarration.On)
-            {
-                bool packed = RingPacked;
-                VirtioNarration.Begin(Pci);
-                Log.Write("virtio_rng."u8);
-                Log.Dec((ulong)Index);
-                Log.Write(": "u8);
-                Log.Dec(Requests);
-                Log.Write(packed ? " device-writable descriptors made available in the packed ring, "u8 : " device-writable buffers in the avail ring, "u8);
-                Log.Write("notify: iowrite16 queue 0 to the notify address"u8);
-                VirtioNarration.End(packed ? "2.8.21, 4.1.5.2"u8 : "2.7.13, 4.1.5.2"u8, "request_entropy -> virtqueue_add_inbuf, virtqueue_kick"u8);
-            }
+            Narrate.Kick(Vdev, Index, Requests, first);
             return DriverError.Ok;
         }
 
@@ -290,16 +267,7 @@ namespace GuestOS.Drivers.Rng
                 _filled[b] = len;
                 _ready[(_readyHead + _readyCount) % BufferCount] = b;
                 _readyCount++;
-                if (Completions == 1 && VirtioNarration.On)
-                {
-                    VirtioNarration.Begin(Pci);
-                    Log.Write("virtio_rng."u8);
-                    Log.Dec((ulong)Index);
-                    Log.Write(": first completion: "u8);
-                    Log.Dec(len);
-                    Log.Write(" bytes"u8);
-                    VirtioNarration.End(RingPacked ? "2.8.22, 5.4.6"u8 : "2.7.14, 5.4.6"u8, "random_recv_done -> virtqueue_get_buf"u8);
-                }
+                Narrate.Completion(Vdev, Index, len, Completions == 1);
             }
             if (err != DriverError.Ok) Fail(err);
             return any;
@@ -322,10 +290,7 @@ namespace GuestOS.Drivers.Rng
                 {
                     // §5.4.6.1 "The device MUST place one or more random bytes into the buffer".
                     _zeroFill = false;
-                    Log.Write("virtio_rng."u8);
-                    Log.Dec((ulong)Index);
-                    Log.Write(": device completed a request with 0 bytes (spec 5.4.6.1 requires >= 1); request reposted"u8);
-                    Log.Line();
+                    Printk.Line("virtio_rng.%u: device completed a request with 0 bytes (spec 5.4.6.1 requires >= 1); request reposted"u8, (ulong)Index);
                     kick();
                     return DriverError.ZeroLengthFill;
                 }
@@ -350,12 +315,7 @@ namespace GuestOS.Drivers.Rng
                 if (_configChanged) continue;
                 if (timedOut)
                 {
-                    Log.Write("virtio_rng."u8);
-                    Log.Dec((ulong)Index);
-                    Log.Write(": no completion after "u8);
-                    Log.Dec(TimeoutNs / 1000000);
-                    Log.Write(" ms (requests still posted)"u8);
-                    Log.Line();
+                    Printk.Line("virtio_rng.%u: no completion after %u ms (requests still posted)"u8, (ulong)Index, TimeoutNs / 1000000);
                     return DriverError.Timeout;
                 }
                 if (Vdev.Vectors.Mode == VirtioIrqMode.Polling) Cpu.Relax();
@@ -370,17 +330,9 @@ namespace GuestOS.Drivers.Rng
         // again before completing anything is given up on.
         private DriverError recover()
         {
-            Log.Write("virtio_rng."u8);
-            Log.Dec((ulong)Index);
-            Log.Write(": device set DEVICE_NEEDS_RESET (spec 2.1.2)"u8);
-            if (Resets >= MaxResetsWithoutProgress && Completions == _completionsAtReset)
-            {
-                Log.Write(" again without completing anything; giving up on it"u8);
-                Log.Line();
-                return Fail(DriverError.DeviceNeedsReset);
-            }
-            Log.Write(": resetting and re-initializing it"u8);
-            Log.Line();
+            bool givingUp = Resets >= MaxResetsWithoutProgress && Completions == _completionsAtReset;
+            Narrate.NeedsReset(Vdev, Index, givingUp);
+            if (givingUp) return Fail(DriverError.DeviceNeedsReset);
             Resets++;
             _completionsAtReset = Completions;
             DriverError err = Vdev.Remove();
@@ -408,25 +360,11 @@ namespace GuestOS.Drivers.Rng
             if (err == DriverError.Ok && _bufs != null)
             {
                 for (uint b = 0; b < _bufs.Length; b++) Dma.FreeCoherent(_bufs[b]);
-                if (VirtioNarration.On)
-                {
-                    VirtioNarration.Begin(Pci);
-                    PrintName();
-                    Log.Write(": removed: device reset, then its queue and "u8);
-                    Log.Dec((ulong)_bufs.Length);
-                    Log.Write(" buffers freed"u8);
-                    VirtioNarration.End("2.4"u8, "virtrng_remove -> remove_common"u8);
-                }
+                Narrate.Removed(Vdev, Index, (uint)_bufs.Length);
             }
             _bufs = null;
             _fatal = DriverError.DeviceRemoved;
             return err;
-        }
-
-        public void PrintName()
-        {
-            Log.Write("virtio_rng."u8);
-            Log.Dec((ulong)Index);
         }
     }
 }

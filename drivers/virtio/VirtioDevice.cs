@@ -1,6 +1,7 @@
 using System;
 using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
+using GuestOS.Drivers.Narration;
 
 namespace GuestOS.Drivers.Virtio
 {
@@ -44,20 +45,12 @@ namespace GuestOS.Drivers.Virtio
 
             // Memory decoding on (pci_enable_device) and bus mastering (pci_set_master): the
             // device answers at its BARs and may DMA into our rings.
-            ushort cmd = pdev.EnableMemoryAndBusMaster();
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(pdev);
-                Log.Write("PCI command <- "u8);
-                Log.Hex(cmd, 4);
-                Log.Write(" (memory decode + bus master)"u8);
-                VirtioNarration.End("4.1.5.1"u8, "pci_enable_device, pci_set_master"u8);
-            }
+            AccessLog.Clear();   // the device's narrated steps start here, enumeration is not one
+            Narrate.PciEnable(vdev, pdev.EnableMemoryAndBusMaster());
 
-            VirtioPciModern vp;
-            err = VirtioPciModern.vp_modern_probe(pdev, out vp);
+            err = VirtioPciModern.vp_modern_probe(pdev, out vdev.Vp);
             if (err != DriverError.Ok) return null;
-            vdev.Vp = vp;
+            Narrate.Probe(vdev);
             return vdev;
         }
 
@@ -66,11 +59,11 @@ namespace GuestOS.Drivers.Virtio
         public byte virtio_get_status() { return Vp.vp_modern_get_status(); }
 
         // virtio_add_status: read the status and write it back with one more bit (one iowrite8).
-        public byte virtio_add_status(byte bit, ReadOnlySpan<byte> spec, ReadOnlySpan<byte> linux)
+        public byte virtio_add_status(byte bit)
         {
             byte status = (byte)(Vp.vp_modern_get_status() | bit);
             Vp.vp_modern_set_status(status);
-            VirtioNarration.Status(Pci, bit, status, spec, linux);
+            Narrate.StatusAdded(this, bit, status);
             return status;
         }
 
@@ -87,110 +80,60 @@ namespace GuestOS.Drivers.Virtio
             {
                 if (Clock.NowNs() - start >= limitNs)
                 {
-                    VirtioNarration.Begin(Pci);
-                    Log.Write("reset did not complete: status still "u8);
-                    Log.Hex(status, 2);
-                    Log.Write(" after "u8);
-                    Log.Dec(ResetTimeoutUs);
-                    Log.Write(" us [vp_reset]"u8);
-                    Log.Line();
+                    Narrate.Error(Pci, "vp_reset"u8, "reset did not complete: status still %#02x after %u us"u8, status, ResetTimeoutUs);
                     return DriverError.ResetTimeout;
                 }
                 Clock.DelayUs(10);
             }
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("status <- 0 (reset)"u8);
-                VirtioNarration.Reg("iowrite8"u8, VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
-                Log.Write(", read back 0 after "u8);
-                Log.Dec((Clock.NowNs() - start) / 1000);
-                Log.Write(" us"u8);
-                VirtioNarration.End("3.1.1 step 1, 4.1.4.3.2"u8, "virtio_reset_device -> vp_reset"u8);
-            }
+            Narrate.Reset(this, (Clock.NowNs() - start) / 1000);
             return DriverError.Ok;
         }
 
-        // Steps 1-3.
+        // Steps 1-3. No single Linux function: register_virtio_device resets and acknowledges,
+        // virtio_dev_probe adds DRIVER when a driver matches.
         public DriverError virtio_begin()
         {
             DriverError err = virtio_reset_device();
             if (err != DriverError.Ok) return err;
-            virtio_add_status(VirtioStatus.ACKNOWLEDGE, "3.1.1 step 2"u8, "register_virtio_device -> virtio_add_status"u8);
-            virtio_add_status(VirtioStatus.DRIVER, "3.1.1 step 3"u8, "virtio_dev_probe -> virtio_add_status"u8);
+            virtio_add_status(VirtioStatus.ACKNOWLEDGE);
+            virtio_add_status(VirtioStatus.DRIVER);
             return DriverError.Ok;
         }
 
-        // Steps 4-5. The driver declares what it cannot do without (required) and what it
-        // can use (optional); the transport adds VERSION_1 (required) and the ring features
-        // it implements (VirtioFeatures.TransportOptional).
+        // Steps 4-6, Linux's virtio_dev_probe feature part with virtio_features_ok. The driver
+        // declares what it cannot do without (required) and what it can use (optional); the
+        // transport adds VERSION_1 (required) and the ring features it implements
+        // (VirtioFeatures.TransportOptional).
         public DriverError virtio_negotiate(ulong driverRequired, ulong driverOptional)
         {
             ulong required = driverRequired | VirtioFeatures.TransportRequired;
             ulong wanted = required | driverOptional | VirtioFeatures.TransportOptional;
 
             DeviceFeatures = Vp.vp_modern_get_features();
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("device features "u8);
-                Log.Hex(DeviceFeatures);
-                Log.Write(" = "u8);
-                VirtioFeatures.Print(DeviceFeatures);
-                Log.Write(": select 0/1 iowrite32 common+0x00, ioread32 common+0x04"u8);
-                VirtioNarration.End("3.1.1 step 4, 4.1.4.3"u8, "vp_get_features -> vp_modern_get_features"u8);
-            }
-
+            Narrate.Features(this, Step.DeviceFeatures, DeviceFeatures);
             ulong missing = required & ~DeviceFeatures;
             if (missing != 0)
             {
-                VirtioNarration.Begin(Pci);
-                Log.Write("device lacks required features "u8);
-                VirtioFeatures.Print(missing);
-                Log.Write(" [virtio_dev_probe]"u8);
-                Log.Line();
+                Narrate.MissingFeatures(this, missing);
                 virtio_fail();
                 return DriverError.MissingRequiredFeatures;
             }
 
             Features = DeviceFeatures & wanted;
             Vp.vp_modern_set_features(Features);
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("driver features "u8);
-                Log.Hex(Features);
-                Log.Write(" = "u8);
-                VirtioFeatures.Print(Features);
-                Log.Write(": select 0/1 iowrite32 common+0x08, iowrite32 common+0x0c"u8);
-                VirtioNarration.End("3.1.1 step 4, 2.2"u8, "vp_finalize_features -> vp_modern_set_features"u8);
-            }
+            Narrate.Features(this, Step.DriverFeatures, Features);
 
-            // §3.1.1 step 5-6: set FEATURES_OK, then re-read: if the bit is not there the
+            // §3.1.1 steps 5-6: set FEATURES_OK, then re-read: if the bit is not there the
             // device does not support this subset and the device is unusable.
-            byte status = virtio_add_status(VirtioStatus.FEATURES_OK, "3.1.1 step 5"u8, "virtio_features_ok -> virtio_add_status"u8);
+            virtio_add_status(VirtioStatus.FEATURES_OK);
             byte back = Vp.vp_modern_get_status();
             if ((back & VirtioStatus.FEATURES_OK) == 0)
             {
-                VirtioNarration.Begin(Pci);
-                Log.Write("device refuses features "u8);
-                Log.Hex(Features);
-                Log.Write(": status read back "u8);
-                Log.Hex(back, 2);
-                Log.Write(" without FEATURES_OK; setting FAILED [virtio_features_ok]"u8);
-                Log.Line();
+                Narrate.Error(Pci, "virtio_features_ok"u8, "device refuses features %#x: status read back %#02x without FEATURES_OK; setting FAILED"u8, Features, back);
                 virtio_fail();
                 return DriverError.FeaturesRefused;
             }
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("status read back "u8);
-                Log.Hex(back, 2);
-                Log.Write(": FEATURES_OK accepted"u8);
-                VirtioNarration.Reg("ioread8"u8, VirtioPciRegs.VIRTIO_PCI_COMMON_STATUS);
-                VirtioNarration.End("3.1.1 step 6"u8, "virtio_features_ok -> vp_get_status"u8);
-            }
+            Narrate.FeaturesOkCheck(this, back);
             return DriverError.Ok;
         }
 
@@ -210,10 +153,11 @@ namespace GuestOS.Drivers.Virtio
                 ReadOnlySpan<byte> why = default;
                 if (mode != VirtioIrqMode.Polling && !Vectors.Request(mode, nvqs, out why))
                 {
-                    NarrateFallback(mode, why);
+                    Narrate.Fallback(this, mode, why);
                     mode = mode - 1;
                     continue;
                 }
+                if (mode != VirtioIrqMode.Polling) Narrate.Interrupts(this);
                 DriverError err = DriverError.Ok;
                 ushort i = 0;
                 for (; i < nvqs; i++)
@@ -226,7 +170,7 @@ namespace GuestOS.Drivers.Virtio
                     for (ushort j = 0; j < i; j++) { vqs[j].vring_del_virtqueue(); vqs[j] = null; _vqs[j] = null; }
                     if (err != DriverError.NoVector) return err;
                     Vectors.Release();
-                    NarrateFallback(mode, "the device answered NO_VECTOR for a queue vector"u8);
+                    Narrate.Fallback(this, mode, "the device answered NO_VECTOR for a queue vector"u8);
                     mode = mode - 1;
                     continue;
                 }
@@ -234,32 +178,14 @@ namespace GuestOS.Drivers.Virtio
                 {
                     Vectors.Disable();
                     for (i = 0; i < nvqs; i++) vqs[i].virtqueue_disable_cb();
+                    Narrate.Interrupts(this);
                 }
                 // "Select and activate all queues. Has to be done last: once we do this, there's
                 // no way to go back except reset." (vp_modern_find_vqs)
                 for (i = 0; i < nvqs; i++) Vp.vp_modern_set_queue_enable(i, true);
-                if (VirtioNarration.On)
-                {
-                    VirtioNarration.Begin(Pci);
-                    Log.Write("interrupts: "u8);
-                    Log.Write(VirtioPciVectors.ModeName(mode));
-                    if (mode != VirtioIrqMode.Polling) { Log.Write(", "u8); Log.Dec(Vectors.TableSize); Log.Write(" in the table; config vector 0 read back"u8); }
-                    Log.Write("; queues enabled"u8);
-                    VirtioNarration.End("4.1.5.1.2, 4.1.4.3"u8, "vp_find_vqs_msix -> vp_request_msix_vectors, vp_modern_config_vector"u8);
-                }
+                Narrate.QueuesEnabled(this, nvqs);
                 return DriverError.Ok;
             }
-        }
-
-        private void NarrateFallback(VirtioIrqMode mode, ReadOnlySpan<byte> why)
-        {
-            VirtioNarration.Begin(Pci);
-            Log.Write(VirtioPciVectors.ModeName(mode));
-            Log.Write(" not possible: "u8);
-            Log.Write(why);
-            if (Vectors.TableSize != 0) { Log.Write(" ("u8); Log.Dec(Vectors.TableSize); Log.Write(" in the table)"u8); }
-            Log.Write("; falling back [vp_find_vqs]"u8);
-            Log.Line();
         }
 
         // One queue (setup_vq of virtio_pci_modern.c), §4.1.5.1.3: select, read size, check not
@@ -283,7 +209,6 @@ namespace GuestOS.Drivers.Virtio
 
             VirtioPciNotifier notifier = new VirtioPciNotifier();
             DriverError err;
-            bool eventIdx = VirtioFeatures.Has(Features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
             Virtqueue svq = VringCreate.vring_create_virtqueue(index, want, Features, notifier, out err);
             if (svq == null) return QueueError(index, "cannot create ring"u8, want, err);
 
@@ -304,27 +229,7 @@ namespace GuestOS.Drivers.Virtio
             }
             notifier.Addr = notifyAddr;
 
-            if (VirtioNarration.On)
-            {
-                VirtioNarration.Begin(Pci);
-                Log.Write("queue "u8);
-                Log.Dec(index);
-                Log.Write(": size "u8);
-                Log.Dec(num);
-                if (svq.Num != num) { Log.Write(" -> "u8); Log.Dec(svq.Num); }
-                Log.Write(", desc "u8);
-                Log.Hex(svq.DescAreaPhys);
-                Log.Write(" driver +"u8);
-                Log.Hex(svq.DriverAreaPhys - svq.DescAreaPhys);
-                Log.Write(" device +"u8);
-                Log.Hex(svq.DeviceAreaPhys - svq.DescAreaPhys);
-                Log.Write(eventIdx ? ", EVENT_IDX"u8 : ", no EVENT_IDX"u8);
-                if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR) { Log.Write(", MSI-X vector "u8); Log.Dec(vector); }
-                Log.Write(", notify at notify+"u8);
-                Log.Hex(notifyAddr - Vp.NotifyBase);
-                Log.Write(": iowrite16 common+0x16/0x18/0x1a, iowrite32 common+0x20..0x34, ioread16 common+0x1e"u8);
-                VirtioNarration.End("3.1.1 step 7, 4.1.5.1.3"u8, "setup_vq, vp_active_vq, vp_modern_queue_vector, vp_modern_map_vq_notify"u8);
-            }
+            Narrate.Queue(this, svq, num, vector, notifyAddr - Vp.NotifyBase);
 
             if (index >= _vqs.Length)
             {
@@ -360,7 +265,7 @@ namespace GuestOS.Drivers.Virtio
         // Step 8: DRIVER_OK, one iowrite8 to device_status (common+0x14).
         public void virtio_device_ready()
         {
-            virtio_add_status(VirtioStatus.DRIVER_OK, "3.1.1 step 8"u8, "virtio_device_ready -> vp_modern_set_status"u8);
+            virtio_add_status(VirtioStatus.DRIVER_OK);
         }
 
         // §2.1.2: the device sets DEVICE_NEEDS_RESET when it can no longer operate; the driver
@@ -373,9 +278,7 @@ namespace GuestOS.Drivers.Virtio
         // FAILED: "something went wrong in the guest, and it has given up on the device".
         public void virtio_fail()
         {
-            byte status = (byte)(Vp.vp_modern_get_status() | VirtioStatus.FAILED);
-            Vp.vp_modern_set_status(status);
-            VirtioNarration.Status(Pci, VirtioStatus.FAILED, status, "2.1"u8, "virtio_add_status(FAILED)"u8);
+            virtio_add_status(VirtioStatus.FAILED);
         }
 
         // Undo everything: reset (the device stops touching memory), then free the rings
@@ -394,15 +297,7 @@ namespace GuestOS.Drivers.Virtio
 
         private DriverError QueueError(ushort index, ReadOnlySpan<byte> what, ulong value, DriverError e)
         {
-            VirtioNarration.Begin(Pci);
-            Log.Write("queue "u8);
-            Log.Dec(index);
-            Log.Write(": "u8);
-            Log.Write(what);
-            Log.Write(" ("u8);
-            Log.Dec(value);
-            Log.Write(") [setup_vq]"u8);
-            Log.Line();
+            Narrate.Error(Pci, "setup_vq"u8, "queue %u: %s (%u)"u8, index, what, value);
             return e;
         }
     }

@@ -1,6 +1,7 @@
 using System;
 using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
+using GuestOS.Drivers.Narration;
 
 namespace GuestOS.Drivers.Virtio
 {
@@ -43,14 +44,14 @@ namespace GuestOS.Drivers.Virtio
             m.CommonCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_COMMON_CFG);
             if (m.CommonCap == 0)
             {
-                m.Error("no usable COMMON capability: leaving for legacy driver"u8, DriverError.NotVirtioModern);
+                m.Error("no usable COMMON capability: leaving for legacy driver"u8);
                 return DriverError.NotVirtioModern;
             }
             // "If common is there, these should be too..."
             m.IsrCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_ISR_CFG);
             m.NotifyCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_NOTIFY_CFG);
-            if (m.IsrCap == 0) { m.Error("missing ISR capability"u8, DriverError.MissingIsrCap); return DriverError.MissingIsrCap; }
-            if (m.NotifyCap == 0) { m.Error("missing NOTIFY capability"u8, DriverError.MissingNotifyCap); return DriverError.MissingNotifyCap; }
+            if (m.IsrCap == 0) { m.Error("missing ISR capability"u8); return DriverError.MissingIsrCap; }
+            if (m.NotifyCap == 0) { m.Error("missing NOTIFY capability"u8); return DriverError.MissingNotifyCap; }
             // Only mandatory for devices that have device-specific configuration.
             m.DeviceCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_DEVICE_CFG);
 
@@ -74,7 +75,11 @@ namespace GuestOS.Drivers.Virtio
                 if (err != DriverError.Ok) return err;
             }
 
-            if (!Log.Quiet) m.NarrateProbe();
+            // Name the structures' registers in the narration ("common+0x14 device_status").
+            IoRegions.Add(m.Common, VirtioPciRegs.VIRTIO_PCI_COMMON_CFG_SIZE, IoRegionKind.VirtioCommon);
+            IoRegions.Add(m.Isr, 1, IoRegionKind.VirtioIsr);
+            IoRegions.Add(m.NotifyBase, m.NotifyLen, IoRegionKind.VirtioNotify);
+            if (m.DeviceCap != 0) IoRegions.Add(m.Device, m.DeviceLen, IoRegionKind.VirtioDevice);
             mdev = m;
             return DriverError.Ok;
         }
@@ -118,14 +123,14 @@ namespace GuestOS.Drivers.Virtio
 
             if (length <= start || length - start < minlen)
             {
-                CapError(off, type, "length too short"u8, length, DriverError.CapLengthTooShort);
+                CapError(off, type, "length too short"u8, length);
                 return DriverError.CapLengthTooShort;
             }
             length -= start;
             offset += start;   // both are < 2^32 + 2^32: no wrap in 64 bits
             if ((offset & (align - 1)) != 0)
             {
-                CapError(off, type, "offset not aligned"u8, offset, DriverError.CapMisaligned);
+                CapError(off, type, "offset not aligned"u8, offset);
                 return DriverError.CapMisaligned;
             }
             if (length > size) length = size;
@@ -133,24 +138,24 @@ namespace GuestOS.Drivers.Virtio
             PciBar bar = Pci.Bar(barIndex);
             if (bar == null || !bar.IsImplemented || offset > bar.Size || length > bar.Size - offset)
             {
-                CapError(off, type, "region outside its BAR, offset"u8, offset, DriverError.CapOutsideBar);
+                CapError(off, type, "region outside its BAR, offset"u8, offset);
                 return DriverError.CapOutsideBar;
             }
             if (!bar.IsMemory)
             {
-                CapError(off, type, "structure in an I/O BAR (unsupported), BAR"u8, barIndex, DriverError.BarNotMemory);
+                CapError(off, type, "structure in an I/O BAR (unsupported), BAR"u8, barIndex);
                 return DriverError.BarNotMemory;
             }
             if (bar.Address == 0)
             {
-                CapError(off, type, "BAR not assigned, BAR"u8, barIndex, DriverError.BarNotAssigned);
+                CapError(off, type, "BAR not assigned, BAR"u8, barIndex);
                 return DriverError.BarNotAssigned;
             }
             ulong mapLen = length == 0 ? 1 : length;
             addr = Io.ioremap(bar.CpuAddress + offset, mapLen);
             if (addr == 0)
             {
-                CapError(off, type, "ioremap failed at"u8, bar.CpuAddress + offset, DriverError.IoremapFailed);
+                CapError(off, type, "ioremap failed at"u8, bar.CpuAddress + offset);
                 return DriverError.IoremapFailed;
             }
             mappedLen = length;
@@ -252,16 +257,7 @@ namespace GuestOS.Drivers.Virtio
             ulong at = (ulong)off * NotifyOffMultiplier;
             if (at + 2 > NotifyLen)
             {
-                VirtioNarration.Begin(Pci);
-                Log.Write("bad notification offset "u8);
-                Log.Dec(off);
-                Log.Write(" (x "u8);
-                Log.Dec(NotifyOffMultiplier);
-                Log.Write(") for queue "u8);
-                Log.Dec(index);
-                Log.Write(" > "u8);
-                Log.Dec(NotifyLen);
-                Log.Line();
+                Narrate.Error(Pci, "vp_modern_map_vq_notify"u8, "bad notification offset %u (x %u) for queue %u > %u"u8, off, NotifyOffMultiplier, index, NotifyLen);
                 return DriverError.NotifyOffsetOutOfRange;
             }
             addr = NotifyBase + at;
@@ -283,86 +279,23 @@ namespace GuestOS.Drivers.Virtio
             return Io.ioread16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_MSIX);
         }
 
-        // ---- messages ------------------------------------------------------------------
+        // ---- messages (dev_err) ------------------------------------------------------------
 
-        private void Prefix()
+        private void Error(ReadOnlySpan<byte> what)
         {
-            VirtioNarration.Begin(Pci);
-        }
-
-        private void Error(ReadOnlySpan<byte> what, DriverError e)
-        {
-            Prefix();
-            Log.Write(what);
-            Log.Write(" [vp_modern_probe]"u8);
-            Log.Line();
+            Narrate.Error(Pci, "vp_modern_probe"u8, "%s"u8, what);
         }
 
         private void Skip(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
         {
-            Prefix();
-            Log.Write("ignoring "u8);
-            Log.Write(VirtioPciRegs.CfgTypeName(cfgType));
-            Log.Write(" capability at "u8);
-            Log.Hex(pos);
-            Log.Write(": "u8);
-            Log.Write(why);
-            Log.Write(" ("u8);
-            Log.Dec(value);
-            Log.Write(") [virtio_pci_find_capability]"u8);
-            Log.Line();
+            Narrate.Error(Pci, "virtio_pci_find_capability"u8, "ignoring %s capability at %#x: %s (%u)"u8,
+                          VirtioPciRegs.CfgTypeName(cfgType), pos, why, value);
         }
 
-        private void CapError(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value, DriverError e)
+        private void CapError(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
         {
-            Prefix();
-            Log.Write(VirtioPciRegs.CfgTypeName(cfgType));
-            Log.Write(" capability at "u8);
-            Log.Hex(pos);
-            Log.Write(": "u8);
-            Log.Write(why);
-            Log.Write(' ');
-            Log.Hex(value);
-            Log.Write(" [vp_modern_map_capability]"u8);
-            Log.Line();
-        }
-
-        private void NarrateRegion(ReadOnlySpan<byte> name, uint cap, ulong addr, ulong len)
-        {
-            Prefix();
-            Log.Write("  "u8);
-            Log.Write(name);
-            Log.Write(" cap "u8);
-            Log.Hex(cap);
-            Log.Write(" -> BAR"u8);
-            Log.Dec(Pci.Read8(cap + VirtioPciRegs.VIRTIO_PCI_CAP_BAR));
-            Log.Write('+');
-            Log.Hex(Pci.Read32(cap + VirtioPciRegs.VIRTIO_PCI_CAP_OFFSET));
-            Log.Write(" len "u8);
-            Log.Hex(len);
-            Log.Write(" mapped at "u8);
-            Log.Hex(addr);
-            Log.Line();
-        }
-
-        private void NarrateProbe()
-        {
-            Prefix();
-            Log.Write("modern virtio-pci "u8);
-            Log.Write(VirtioIds.Name(VirtioId));
-            Log.Write(VirtioIds.IsTransitional(Pci) ? " (transitional id, virtio id from subsystem)"u8 : " (modern id 0x1040+id)"u8);
-            Log.Write(": capabilities found and checked  spec 4.1.4 [vp_modern_probe]"u8);
-            Log.Line();
-            NarrateRegion("COMMON"u8, CommonCap, Common, VirtioPciRegs.VIRTIO_PCI_COMMON_CFG_SIZE);
-            NarrateRegion("ISR   "u8, IsrCap, Isr, 1);
-            NarrateRegion("NOTIFY"u8, NotifyCap, NotifyBase, NotifyLen);
-            Prefix();
-            Log.Write("    notify_off_multiplier "u8);
-            Log.Dec(NotifyOffMultiplier);
-            if (NotifyOffMultiplier == 0) Log.Write(" (all queues share one notify address)"u8);
-            Log.Write("  spec 4.1.4.4"u8);
-            Log.Line();
-            if (DeviceCap != 0) NarrateRegion("DEVICE"u8, DeviceCap, Device, DeviceLen);
+            Narrate.Error(Pci, "vp_modern_map_capability"u8, "%s capability at %#x: %s %#x"u8,
+                          VirtioPciRegs.CfgTypeName(cfgType), pos, why, value);
         }
     }
 }

@@ -27,6 +27,7 @@ namespace GuestOS.Drivers.Virtio
     public sealed class VirtioVectorHandler : InterruptHandler
     {
         public VirtioPciVectors Owner;
+        public uint Entry;              // its MSI-X table entry
         public bool Config;             // configuration changes arrive here
         public int Queue;               // this queue's used buffers arrive here; -1 none, -2 all
 
@@ -98,6 +99,7 @@ namespace GuestOS.Drivers.Virtio
             for (uint e = 0; e < needed; e++)
             {
                 VirtioVectorHandler h = _handlers[e];
+                h.Entry = e;
                 h.Config = e == ConfigEntry;
                 h.Queue = mode == VirtioIrqMode.SharedVector ? -2 : e == ConfigEntry ? -1 : (int)e - 1;
                 _msix.pci_msix_write_msg(e, _messages[e]);
@@ -136,6 +138,7 @@ namespace GuestOS.Drivers.Virtio
         public void vp_interrupt(VirtioVectorHandler h)
         {
             Interrupts++;
+            Narration.Narrate.Interrupt(Dev, h.Entry, Interrupts);
             bool handled = false;
             if (h.Queue == -2) handled = Dev.vring_interrupt_all();
             else if (h.Queue >= 0) handled = Dev.vring_interrupt((ushort)h.Queue);

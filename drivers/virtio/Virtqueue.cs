@@ -88,17 +88,8 @@ namespace GuestOS.Drivers.Virtio
         {
             Broken = true;
             BrokenReason = why;
-            Log.Write("virtqueue "u8);
-            Log.Dec(Index);
-            Log.Write(layout);
-            Log.Write(": device error: "u8);
-            Log.Write(DriverErrors.Name(why));
-            Log.Write(" ("u8);
-            Log.Dec(value);
-            Log.Write(", queue size "u8);
-            Log.Dec(Num);
-            Log.Write("); queue marked broken [BAD_RING]"u8);
-            Log.Line();
+            Narration.Printk.Line("virtqueue %u%s: device error: %s (%u, queue size %u); queue marked broken [BAD_RING]"u8,
+                                  Index, layout, DriverErrors.Name(why), value, Num);
             return why;
         }
     }

@@ -172,7 +172,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, _vdev.virtio_begin());
             Io.iowrite32(Vp.Common + VirtioPciRegs.VIRTIO_PCI_COMMON_DFSELECT, 0);   // word 0 only
             Io.ioread32(Vp.Common + VirtioPciRegs.VIRTIO_PCI_COMMON_DF);
-            _vdev.virtio_add_status(VirtioStatus.FEATURES_OK, default, default);
+            _vdev.virtio_add_status(VirtioStatus.FEATURES_OK);
             AssertOnly("FEATURES_OK before reading both feature words");
         }
 
@@ -183,7 +183,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, _vdev.virtio_begin());
             ulong offered = Vp.vp_modern_get_features();
             Vp.vp_modern_set_features(offered | VirtioFeatures.VIRTIO_F_IN_ORDER);
-            _vdev.virtio_add_status(VirtioStatus.FEATURES_OK, default, default);
+            _vdev.virtio_add_status(VirtioStatus.FEATURES_OK);
             AssertOnly("driver accepted features not offered: 0x800000000");
             Assert.Equal(0, _dev.Status & VirtioStatus.FEATURES_OK);     // and the device refuses them
         }

@@ -213,7 +213,7 @@ namespace GuestOS.Tests
             var (rng, _) = Up(dev);
             long resetsAtProbe = dev.Resets;
             Assert.Equal(dev.Produced.Take(64 * 5), ReadAll(rng, 64 * 5));   // nothing lost, nothing repeated
-            Assert.Contains("virtio_rng.0: device set DEVICE_NEEDS_RESET (spec 2.1.2): resetting and re-initializing it", LogText);
+            Assert.Contains("needs_reset: virtio_rng.0: device set DEVICE_NEEDS_RESET: resetting and re-initializing it  spec 2.1.2 [virtio_config_changed]", LogText);
             Assert.Equal(1UL, rng.Resets);
             Assert.Equal(resetsAtProbe + 2, dev.Resets);                      // Remove's reset, then virtio_begin's
             Assert.Equal(0x0f, dev.Status);
