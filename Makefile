@@ -95,7 +95,7 @@ $(KERNEL): $(BUILD)/kernel.o $(BOOT_O) linker.ld
 # --- Host tools: the QEMU runner and the accessor checker -------------------------------
 RUNNER := build/tools/runner/guestos-run.dll
 ACCESSOR_CHECK := build/tools/accessor-check/accessor-check.dll
-TOOLS_SRC := $(shell find tools/runner tools/accessor-check -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+TOOLS_SRC := drivers/narration/Step.cs $(shell find tools/runner tools/accessor-check -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
 
 $(RUNNER): $(TOOLS_SRC) | $(BUILD)/.deps
 	dotnet build tools/runner/GuestOS.Runner.Cli.csproj -c Release -o $(@D) -v quiet -nologo
@@ -173,7 +173,7 @@ LINUX_APT_OPTS := -o Dir::State::Lists=$(LINUX_APT)/lists -o Dir::Cache=$(LINUX_
                   -o APT::Architecture=$(DEB_ARCH) -o APT::Architectures::=$(DEB_ARCH) \
                   -o Debug::NoLocking=1 -o APT::Sandbox::User=root
 COMPARE    := build/tools/compare/guestos-compare.dll
-COMPARE_SRC := $(shell find tools/compare tools/runner/lib -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+COMPARE_SRC := drivers/narration/Step.cs $(shell find tools/compare tools/runner/lib -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
 # make trace defaults to the vhost-user backend (its log is one of the three layers).
 TRACE_RNG  := $(if $(filter command line environment,$(origin RNG)),$(RNG),vhost-user)
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GuestOS.Drivers.Narration;
 using GuestOS.Runner;
 using static GuestOS.Kernel.Tests.VirtioRngTests;
 
@@ -26,8 +27,8 @@ public class MsixTests
     {
         var run = Boot(arch, machine, gic, $"rng.bytes=64K {LinuxShape}", Rng(0, ",disable-legacy=on"));
         Assert.True(run.Passed, run.Report());
-        Assert.True(run.Printed("interrupts: MSI-X, a vector per queue plus one for configuration changes, 2 in the table; config vector 0 read back"), run.Report());
-        Assert.True(run.Printed("MSI-X vector 1"), run.Report());
+        Assert.Equal("MSI-X, a vector per queue plus one for configuration changes, 2 in the table; configuration vector read back", StepLine(run, Step.Interrupts).Text);
+        Assert.Contains("MSI-X vector 1", StepLine(run, Step.Queue).Text);
         var s = Statistics(run);
         Assert.Equal(1024, s.Completions);                          // 64 KiB in 64-byte buffers
         Assert.InRange(s.Interrupts, s.Completions / 2, s.Completions);   // about one per completion, never more
@@ -41,8 +42,8 @@ public class MsixTests
     {
         var run = Boot(arch, machine, 2, $"rng.bytes=64K {LinuxShape}", Rng(0, ",vectors=1"));
         Assert.True(run.Passed, run.Report());
-        Assert.True(run.Printed("MSI-X, a vector per queue plus one for configuration changes not possible: too few MSI-X vectors (1 in the table); falling back [vp_find_vqs]"), run.Report());
-        Assert.True(run.Printed("interrupts: MSI-X, one vector shared by the queues and configuration changes"), run.Report());
+        Assert.Equal("MSI-X, a vector per queue plus one for configuration changes not possible: too few MSI-X vectors (1 in the table); falling back", StepLine(run, Step.Fallback).Text);
+        Assert.StartsWith("MSI-X, one vector shared by the queues and configuration changes", StepLine(run, Step.Interrupts).Text);
         var s = Statistics(run);
         Assert.InRange(s.Interrupts, s.Completions / 2, s.Completions);
     }
@@ -54,8 +55,8 @@ public class MsixTests
     {
         var run = Boot(arch, machine, 2, $"rng.bytes=64K {LinuxShape}", Rng(0, ",vectors=0"));
         Assert.True(run.Passed, run.Report());
-        Assert.True(run.Printed("one vector shared by the queues and configuration changes not possible: no MSI-X capability; falling back"), run.Report());
-        Assert.True(run.Printed("interrupts: polling (no interrupts)"), run.Report());
+        Assert.Contains(NarrationLine.In(run), l => l.Step == Step.Fallback && l.Text == "MSI-X, one vector shared by the queues and configuration changes not possible: no MSI-X capability; falling back");
+        Assert.Equal("polling (no interrupts)", StepLine(run, Step.Interrupts).Text);
         var s = Statistics(run);
         Assert.Equal(1024, s.Completions);
         Assert.Equal(0, s.Interrupts);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using GuestOS.Drivers.Narration;
 using GuestOS.Runner;
 
 namespace GuestOS.Kernel.Tests;
@@ -32,11 +33,15 @@ public class VirtioRngTests
     {
         var run = Boot(arch, machine, gic, $"rng.bytes={OneMiB}", Rng(0, properties));
         Assert.True(run.Passed, run.Report());
-        Assert.True(run.Printed("status <- DRIVER_OK (0x0f) iowrite8 common+0x14  spec 3.1.1 step 8 [virtio_device_ready -> vp_modern_set_status]"), run.Report());
+        // DRIVER_OK is one iowrite8 of 0x0f to common+0x14, as the narration built from the
+        // accesses themselves shows (read-modify-write: virtio_add_status reads first).
+        var driverOk = StepLine(run, Step.DriverOk);
+        Assert.Equal(("3.1.1 step 8", "virtio_device_ready -> vp_modern_set_status"), (driverOk.Spec, driverOk.Linux));
+        Assert.Equal(new NarratedAccess("iowrite8", "common+0x14 device_status", 0x0f), driverOk.Accesses.Single(a => a.IsWrite));
         AssertRingLayout(run, packed: properties.Contains("packed=on"));
         Assert.True(run.Printed($"entropy digest: virtio_rng.0 {OneMiB} bytes fnv1a64 "), run.Report());
         // Shut down as Linux's remove path does: reset first, then free what the device used.
-        Assert.True(run.Printed("virtio_rng.0: removed: device reset, then its queue and 8 buffers freed  spec 2.4 [virtrng_remove -> remove_common]"), run.Report());
+        Assert.Equal("virtio_rng.0: removed: device reset, then its queue and 8 buffers freed", StepLine(run, Step.Removed).Text);
     }
 
     // The layout negotiated and the one really set up: QEMU's rng queue has 8 entries, so the
@@ -44,10 +49,11 @@ public class VirtioRngTests
     // packed ring's two event suppression structures follow the descriptor ring at +0x80, +0x84.
     private static void AssertRingLayout(RunResult run, bool packed)
     {
-        var features = run.Lines.Single(l => l.Text.Contains(": driver features ")).Text;
+        var features = StepLine(run, Step.DriverFeatures).Text;
         Assert.True(packed == Regex.IsMatch(features, @" = [A-Z_0-9 ]*\bRING_PACKED\b"), features);
         string areas = packed ? "driver +0x80 device +0x84" : "driver +0x80 device +0xc0";
-        Assert.True(run.Printed("queue 0: size 8, desc ") && run.Printed(areas), run.Report());
+        string queue = StepLine(run, Step.Queue).Text;
+        Assert.True(queue.StartsWith("queue 0: size 8, desc ") && queue.Contains(areas), queue);
     }
 
     [Theory]
@@ -138,6 +144,14 @@ public class VirtioRngTests
         Assert.InRange(b.Interrupts, 0, irq == "poll" ? 0 : b.Completions);
         Assert.InRange(b.Kicks, 1, b.Completions);
         Assert.True(b.WindowUs > 0 && b.DriverOkUs > 0, run.Report());
+    }
+
+    // The one narrated line of a step, read through the format the kernel prints.
+    internal static NarrationLine StepLine(RunResult run, Step step)
+    {
+        var lines = NarrationLine.In(run).Where(l => l.Step == step).ToList();
+        Assert.True(lines.Count == 1, $"{lines.Count} narrated '{step}' steps\n{run.Report()}");
+        return lines[0];
     }
 
     internal static string[] Rng(int index, string properties)

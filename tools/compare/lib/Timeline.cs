@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
+using GuestOS.Drivers.Narration;
+using GuestOS.Runner;
 
 namespace GuestOS.Compare;
 
@@ -97,15 +98,16 @@ public static class Timeline
 
     private static void AddGuest(List<TimelineEntry> all, TimedLine line)
     {
-        if (!(line.Text.StartsWith("virtio ", StringComparison.Ordinal) || line.Text.StartsWith("LINUX-COMPARE", StringComparison.Ordinal)
-              || line.Text.Contains("virtio_rng", StringComparison.Ordinal) || line.Text.StartsWith("entropy:", StringComparison.Ordinal)))
+        // GuestOS's narrated steps, read by their step name (the kernel's own format); its
+        // first kick is the guest side of the kick.
+        if (NarrationLine.Parse(line.Text) is { } step)
+        {
+            all.Add(new(line.At, Layer.Guest, step.Step == Step.Kick ? TimelineKind.Kick : TimelineKind.GuestStep,
+                        $"{step.Device}: {Encoding.ASCII.GetString(Steps.Name(step.Step))}: {step.Text}  spec {step.Spec}", "Linux: " + step.Linux));
             return;
-        var linux = Regex.Match(line.Text, @"\[([^\]]+)\]\s*$");     // GuestOS's narration names the Linux function
-        // GuestOS narrates its first kick ("request: ... notify"): that is the guest side of the kick.
-        var kind = line.Text.Contains("request:", StringComparison.Ordinal) && line.Text.Contains("notify", StringComparison.Ordinal)
-            ? TimelineKind.Kick : TimelineKind.GuestStep;
-        all.Add(new(line.At, Layer.Guest, kind, Regex.Replace(line.Text, @"\s*\[[^\]]+\]\s*$", ""),
-                    linux.Success ? "Linux: " + linux.Groups[1].Value : ""));
+        }
+        if (line.Text.StartsWith("LINUX-COMPARE", StringComparison.Ordinal) || line.Text.StartsWith("entropy:", StringComparison.Ordinal))
+            all.Add(new(line.At, Layer.Guest, TimelineKind.GuestStep, line.Text, ""));
     }
 
     private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e)
