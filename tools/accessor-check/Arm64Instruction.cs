@@ -17,7 +17,7 @@ public sealed record Arm64MemoryAccess(string Direction, int Count, string Form,
 /// One AArch64 instruction as llvm-objdump prints it, with the facts the checker judges by.
 /// The A64 load/store class is recognised by mnemonic: every instruction that reads or writes
 /// memory is an ld*/st* form, an atomic (cas*, swp*, ld&lt;op&gt;/st&lt;op&gt;) or a prefetch
-/// (Arm ARM C3.3, "Loads and stores"); cache and TLB maintenance (dc, ic, at, tlbi, sys) is
+/// (the Arm ARM's A64 "Loads and stores" group); cache and TLB maintenance (dc, ic, at, tlbi, sys) is
 /// reported separately. Anything llvm-objdump cannot decode is undecodable, never assumed harmless.
 /// </summary>
 public sealed partial record Arm64Instruction(ulong Address, string Mnemonic, string Operands)
@@ -44,7 +44,7 @@ public sealed partial record Arm64Instruction(ulong Address, string Mnemonic, st
     /// <summary>Null unless this is a load/store class instruction.</summary>
     public Arm64MemoryAccess? Access => IsLoadStore ? Describe() : null;
 
-    /// <summary>ldr/ldrb/ldrh/str/strb/strh with a general register: a single-copy atomic access, nothing more.</summary>
+    /// <summary>ldr/ldrb/ldrh/str/strb/strh with a general register: one access, with no ordering or exclusivity of its own.</summary>
     public bool IsPlainLoadStore => Mnemonic is "ldr" or "ldrb" or "ldrh" or "str" or "strb" or "strh"
         && DataRegister() is ['w' or 'x', ..];
 
