@@ -66,7 +66,7 @@ namespace GuestOS.Drivers
                 PciDevice d = devices[i];
                 if (!VirtioRng.Matches(d)) continue;
                 DriverError err;
-                VirtioRng rng = VirtioRng.Probe(d, count, out err);
+                VirtioRng rng = VirtioRng.virtrng_probe(d, count, out err);
                 if (rng == null)
                 {
                     Log.Write("virtio_rng: "u8);

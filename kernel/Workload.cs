@@ -160,7 +160,7 @@ namespace GuestOS.Kernel
         private static void Shutdown(VirtioRng[] rngs)
         {
             for (int i = 0; i < rngs.Length; i++)
-                if (rngs[i].Remove() != DriverError.Ok) Verdict.Fail("a device did not reset at shutdown"u8, ExitCode.Fail);
+                if (rngs[i].virtrng_remove() != DriverError.Ok) Verdict.Fail("a device did not reset at shutdown"u8, ExitCode.Fail);
         }
 
         private static void ReadOrFail(VirtioRng rng, int device, byte* buffer, uint want)

@@ -91,9 +91,9 @@ namespace GuestOS.Drivers.Rng
 
         // virtrng_probe / probe_common, with the generic steps of virtio_dev_probe around it.
         // Returns null and an error if the device cannot be brought up.
-        public static VirtioRng Probe(PciDevice pdev, int index, out DriverError err)
+        public static VirtioRng virtrng_probe(PciDevice pdev, int index, out DriverError err)
         {
-            VirtioDevice vdev = VirtioDevice.Probe(pdev, out err);
+            VirtioDevice vdev = VirtioDevice.virtio_pci_probe(pdev, out err);
             if (vdev == null) return null;
 
             VirtioRng vi = new VirtioRng();
@@ -113,6 +113,8 @@ namespace GuestOS.Drivers.Rng
 
         // Bring-up steps 1-8 (§3.1.1) and the first requests; also the way back from
         // DEVICE_NEEDS_RESET. Buffers are allocated the first time, once the queue size is known.
+        // No Linux counterpart by this name: virtio_dev_probe runs the generic steps around the
+        // driver's probe_common, and virtio-rng never re-initialises itself.
         private DriverError virtrng_init()
         {
             DriverError err = Vdev.virtio_begin();
@@ -335,7 +337,7 @@ namespace GuestOS.Drivers.Rng
             if (givingUp) return Fail(DriverError.DeviceNeedsReset);
             Resets++;
             _completionsAtReset = Completions;
-            DriverError err = Vdev.Remove();
+            DriverError err = Vdev.virtio_dev_remove();
             if (err != DriverError.Ok) return Fail(err);
             _readyHead = 0;
             _readyCount = 0;
@@ -354,9 +356,9 @@ namespace GuestOS.Drivers.Rng
 
         // remove_common: reset the device (it stops using our memory), then free it all. After
         // a failed reset the buffers stay allocated: the device may still write them.
-        public DriverError Remove()
+        public DriverError virtrng_remove()
         {
-            DriverError err = Vdev.Remove();
+            DriverError err = Vdev.virtio_dev_remove();
             if (err == DriverError.Ok && _bufs != null)
             {
                 for (uint b = 0; b < _bufs.Length; b++) Dma.FreeCoherent(_bufs[b]);

@@ -35,7 +35,7 @@ namespace GuestOS.Drivers.Virtio
         private VirtioDevice() { }
 
         // virtio_pci_probe: pci_enable_device, vp_modern_probe, pci_set_master.
-        public static VirtioDevice Probe(PciDevice pdev, out DriverError err)
+        public static VirtioDevice virtio_pci_probe(PciDevice pdev, out DriverError err)
         {
             VirtioDevice vdev = new VirtioDevice();
             vdev.Pci = pdev;
@@ -254,6 +254,8 @@ namespace GuestOS.Drivers.Virtio
             return true;
         }
 
+        // One shared vector stands for every queue: Linux's vp_vring_interrupt walks the
+        // virtqueue list and calls vring_interrupt on each, as this does.
         public bool vring_interrupt_all()
         {
             bool any = false;
@@ -283,7 +285,7 @@ namespace GuestOS.Drivers.Virtio
 
         // Undo everything: reset (the device stops touching memory), then free the rings
         // (Linux: virtio_dev_remove -> reset, del_vqs).
-        public DriverError Remove()
+        public DriverError virtio_dev_remove()
         {
             DriverError err = virtio_reset_device();
             for (int i = 0; i < _vqs.Length; i++)

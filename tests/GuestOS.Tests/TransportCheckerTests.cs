@@ -28,7 +28,7 @@ namespace GuestOS.Tests
             _dev = new SimVirtioDevice(opt);
             var m = x86 ? TestMachine.X86(_dev) : TestMachine.Virt(_dev);
             PciDevice d = PciScan.Enumerate(m.Cfg, m.Windows).Single(x => x.VendorId == 0x1af4);
-            _vdev = VirtioDevice.Probe(d, out DriverError e);
+            _vdev = VirtioDevice.virtio_pci_probe(d, out DriverError e);
             Assert.Equal(DriverError.Ok, e);
         }
 

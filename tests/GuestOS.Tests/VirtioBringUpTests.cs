@@ -234,7 +234,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, e);
             Assert.Equal(1 + (int)r[0].BufferCount, DmaPool.LiveCount);   // ring + data buffers
             Assert.Equal(8u, r[0].BufferCount);                           // the whole queue
-            r[0].Remove();
+            r[0].virtrng_remove();
             Assert.Equal(0, dev.Status);
             Assert.Equal(0, DmaPool.LiveCount);
             byte* b = stackalloc byte[1];

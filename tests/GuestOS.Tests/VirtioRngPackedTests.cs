@@ -126,7 +126,7 @@ namespace GuestOS.Tests
             var (rng, dev) = Up(new SimVirtioDevice(new SimVirtioOptions { Features = QemuRng | RingPacked, QueueSize = 1000 }));
             Assert.Equal(VirtioRng.MaxBuffers, (uint)dev.Q(0).Size);         // the cap is written back
             Assert.Equal(dev.Produced.Take(200), ReadAll(rng, 200));
-            rng.Remove();
+            rng.virtrng_remove();
             Assert.Equal(0, DmaPool.LiveCount);
             Assert.Equal(0, dev.Status);
         }
