@@ -146,6 +146,25 @@ public class VirtioRngTests
         Assert.True(b.WindowUs > 0 && b.DriverOkUs > 0, run.Report());
     }
 
+    // rwmmio (Linux's rwmmio tracepoints): every device access printed as it happens, also
+    // under quiet, which silences the narrated steps. The notify writes it shows are the
+    // driver's kicks, one for one.
+    [Theory]
+    [InlineData("x86_64", "q35")]
+    [InlineData("aarch64", "virt")]
+    public void Rwmmio_prints_every_device_access(string arch, string machine)
+    {
+        var run = Boot(arch, machine, 2, "rng.bytes=256K quiet rwmmio", Rng(0, ""));
+        Assert.True(run.Passed, run.Report());
+        Assert.Empty(NarrationLine.In(run));
+        var accesses = run.Lines.Where(l => l.Text.StartsWith("rwmmio: ")).Select(l => l.Text["rwmmio: ".Length..]).ToList();
+        Assert.Contains("iowrite8 common+0x14 device_status = 0x0f", accesses);
+        Assert.Contains(accesses, a => a.StartsWith("ioread32 config 00:00.0+0x00 vendor_id = ") || a.StartsWith("ioread16 config 00:00.0+0x00 vendor_id = "));
+        var stats = run.Lines.Single(l => l.Text.StartsWith("virtio_rng.0: ") && l.Text.Contains(" kicks, ")).Text;
+        long kicks = long.Parse(Regex.Match(stats, @"(\d+) kicks, ").Groups[1].Value);
+        Assert.Equal(kicks, accesses.Count(a => a.StartsWith("iowrite16 notify+0x0 = ")));
+    }
+
     // The one narrated line of a step, read through the format the kernel prints.
     internal static NarrationLine StepLine(RunResult run, Step step)
     {
