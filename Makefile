@@ -209,3 +209,42 @@ trace: $(KERNEL) $(COMPARE) $(BACKEND) $(if $(filter linux,$(GUEST)),linux)
 	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
 
 test: linux-kernels
+
+# --- Fuzzing: SharpFuzz + AFL++ on the backend's hostile-input code (tools/fuzz/README.md) --
+# build/fuzz/bin is the plain build (writes the seeds, replays a finding); build/fuzz/afl is the
+# same with only vhost-user-rng.dll, the code under test, instrumented (never Main's assembly).
+FUZZ_TARGETS := protocol memory-table split-ring
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 20
+SHARPFUZZ := build/tools/sharpfuzz/sharpfuzz
+FUZZ_BIN  := build/fuzz/bin/VhostUserRng.Fuzz.dll
+FUZZ_AFL  := build/fuzz/afl/VhostUserRng.Fuzz.dll
+FUZZ_SRC  := $(BACKEND_SRC) $(shell find tools/fuzz -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+
+.PHONY: fuzz fuzz-smoke fuzz-deps
+fuzz-deps:
+	@command -v afl-fuzz >/dev/null || { \
+	  echo "missing: afl-fuzz"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++; \
+	  else echo "run: sudo apt-get install -y afl++"; exit 1; fi; }
+
+$(SHARPFUZZ):
+	dotnet tool install --tool-path $(@D) SharpFuzz.CommandLine --version 2.3.0
+
+$(FUZZ_BIN): $(FUZZ_SRC) | $(BUILD)/.deps
+	dotnet build tools/fuzz/VhostUserRng.Fuzz.csproj -c Release -o $(@D) -v quiet -nologo
+	@touch $@
+
+$(FUZZ_AFL): $(FUZZ_BIN) | $(SHARPFUZZ)
+	rm -rf $(@D) && cp -r $(<D) $(@D)
+	$(SHARPFUZZ) $(@D)/vhost-user-rng.dll
+
+# Every target for FUZZ_SECONDS each from the checked-in corpus: executions, rate, crashes.
+fuzz: $(FUZZ_AFL) fuzz-deps
+	tools/fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_AFL) build/fuzz/findings tools/fuzz/corpus $(FUZZ_TARGETS)
+
+# The same, briefly, as part of make test: fails on any crash.
+fuzz-smoke: $(FUZZ_AFL) fuzz-deps
+	tools/fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_AFL) build/fuzz/smoke tools/fuzz/corpus $(FUZZ_TARGETS)
+
+test: fuzz-smoke
