@@ -8,17 +8,27 @@ namespace GuestOS.Runner;
 /// socket before QEMU, contributing the QEMU arguments that connect a vhost-user-rng-pci device
 /// to it, and stopped (its log kept) afterwards. In listen mode the backend owns the socket and
 /// QEMU connects; in connect mode QEMU listens (server=on) and a restarted backend reconnects.
+/// One process can serve several guests (-c N): socket i is the -s path with i appended.
 /// </summary>
 public sealed class VhostUserRngBackend : IAsyncDisposable
 {
     private readonly string binary;
     private readonly IReadOnlyList<string> extraArguments;
     private readonly string directory;
+    private readonly int socketCount;
     private readonly List<string> log = [];
     private Process? process;
 
-    /// <summary>The socket QEMU's chardev uses (the backend appends index 0 to its -s path).</summary>
-    public string SocketPath { get; }
+    /// <summary>The socket of guest 0 (the backend appends the index to its -s path).</summary>
+    public string SocketPath => SocketPathOf(0);
+
+    /// <summary>The socket of guest <paramref name="index"/>, 0 .. socketCount - 1.</summary>
+    public string SocketPathOf(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, socketCount);
+        return Path.Combine(directory, "rng.sock" + index);
+    }
 
     /// <summary>True when QEMU listens (chardev server=on) and the backend connects.</summary>
     public bool ConnectMode { get; }
@@ -26,13 +36,13 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
     /// <summary>Everything the backend printed, in order, across restarts.</summary>
     public IReadOnlyList<string> Log { get { lock (log) return log.ToList(); } }
 
-    private VhostUserRngBackend(string binary, IReadOnlyList<string> extraArguments, bool connectMode)
+    private VhostUserRngBackend(string binary, IReadOnlyList<string> extraArguments, bool connectMode, int socketCount)
     {
         this.binary = binary;
         this.extraArguments = extraArguments;
+        this.socketCount = socketCount;
         ConnectMode = connectMode;
         directory = Directory.CreateTempSubdirectory("guestos-vhost-").FullName;
-        SocketPath = Path.Combine(directory, "rng.sock0");
     }
 
     /// <summary>CPU time the current backend process has used so far.</summary>
@@ -45,23 +55,28 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the backend. In listen mode this returns once its socket exists.</summary>
+    /// <summary>Starts the backend, serving <paramref name="socketCount"/> guests (its -c). In
+    /// listen mode this returns once its sockets exist.</summary>
     public static async Task<VhostUserRngBackend> StartAsync(string binary, IReadOnlyList<string>? extraArguments = null,
-                                                             bool connectMode = false)
+                                                             bool connectMode = false, int socketCount = 1)
     {
         if (!File.Exists(binary)) throw new RunOptionsException($"vhost-user backend not found: {binary}");
-        var backend = new VhostUserRngBackend(binary, extraArguments ?? [], connectMode);
+        if (socketCount < 1) throw new RunOptionsException($"socketCount must be at least 1, not {socketCount}");
+        var backend = new VhostUserRngBackend(binary, extraArguments ?? [], connectMode, socketCount);
         if (!connectMode) await backend.StartProcessAsync().ConfigureAwait(false);
         return backend;
     }
 
     /// <summary>
-    /// The QEMU arguments for the device (RunOptions.SharedMemory must be on too: QEMU and the
-    /// backend share guest RAM through a memfd). vectors=2: a config vector and a queue vector.
+    /// The QEMU arguments for the device on socket 0 (RunOptions.SharedMemory must be on too: QEMU
+    /// and the backend share guest RAM through a memfd). vectors=2: a config vector and a queue vector.
     /// </summary>
-    public IReadOnlyList<string> QemuArguments =>
+    public IReadOnlyList<string> QemuArguments => QemuArgumentsFor(0);
+
+    /// <summary>The same for the guest on socket <paramref name="index"/> (one QEMU per socket).</summary>
+    public IReadOnlyList<string> QemuArgumentsFor(int index) =>
     [
-        "-chardev", $"socket,id=vhost-rng,path={SocketPath}{(ConnectMode ? ",server=on" : "")}",
+        "-chardev", $"socket,id=vhost-rng,path={SocketPathOf(index)}{(ConnectMode ? ",server=on" : "")}",
         "-device", "vhost-user-rng-pci,chardev=vhost-rng,vectors=2",
     ];
 
@@ -71,6 +86,7 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("--socket-path");
         start.ArgumentList.Add(Path.Combine(directory, "rng.sock"));
+        if (socketCount != 1) { start.ArgumentList.Add("--socket-count"); start.ArgumentList.Add(socketCount.ToString()); }
         if (ConnectMode) start.ArgumentList.Add("--connect");
         foreach (var a in extraArguments) start.ArgumentList.Add(a);
         process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + binary);
@@ -79,12 +95,13 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         if (ConnectMode) return;
-        for (int i = 0; i < 200 && !File.Exists(SocketPath); i++)
+        string last = SocketPathOf(socketCount - 1);   // the backend binds them in order
+        for (int i = 0; i < 200 && !File.Exists(last); i++)
         {
             if (process.HasExited) throw new InvalidOperationException("the vhost-user backend exited: " + string.Join('\n', Log));
             await Task.Delay(25).ConfigureAwait(false);
         }
-        if (!File.Exists(SocketPath)) throw new TimeoutException($"the backend did not create {SocketPath} within 5 s");
+        if (!File.Exists(last)) throw new TimeoutException($"the backend did not create {last} within 5 s");
     }
 
     /// <summary>Kills the backend abruptly (SIGKILL), as a crash would.</summary>
