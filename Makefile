@@ -213,7 +213,7 @@ test: linux-kernels
 # --- Fuzzing: SharpFuzz + AFL++ on the backend's hostile-input code (tools/fuzz/README.md) --
 # build/fuzz/bin is the plain build (writes the seeds, replays a finding); build/fuzz/afl is the
 # same with only vhost-user-rng.dll, the code under test, instrumented (never Main's assembly).
-FUZZ_TARGETS := protocol memory-table split-ring
+FUZZ_TARGETS := protocol memory-table split-ring session
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 20
 SHARPFUZZ := build/tools/sharpfuzz/sharpfuzz

@@ -15,7 +15,7 @@ namespace VhostUserRng.Fuzz;
 
 public static class Program
 {
-    private static readonly IFuzzTarget[] Targets = { new ProtocolTarget(), new MemoryTableTarget(), new SplitRingTarget() };
+    private static readonly IFuzzTarget[] Targets = { new ProtocolTarget(), new MemoryTableTarget(), new SplitRingTarget(), new SessionTarget() };
 
     public static int Main(string[] args)
     {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs afl-fuzz on each target for SECONDS (fresh findings each time) and prints, per target,
-# executions, executions per second, crashes and edges found. Exits 1 if any target crashed.
+# executions, executions per second, crashes, hangs (an input that runs longer than 5 s would
+# stall the backend's event loop) and edges found. Exits 1 if any target crashed or hung.
 #   tools/fuzz/fuzz.sh SECONDS FUZZ_DLL FINDINGS_DIR CORPUS_DIR target...
 set -eu
 seconds=$1 dll=$2 out=$3 corpus=$4
@@ -18,13 +19,13 @@ for t in "$@"; do
     exit 1
   fi
   stats=$out/$t/default/fuzzer_stats
-  crashes=$(sed -n 's/^saved_crashes *: *//p' "$stats")
-  printf '%-13s %10s executions in %ss, %8s/s, %s crashes, %s edges\n' "$t" \
-    "$(sed -n 's/^execs_done *: *//p' "$stats")" "$seconds" "$(sed -n 's/^execs_per_sec *: *//p' "$stats")" \
-    "$crashes" "$(sed -n 's/^edges_found *: *//p' "$stats")"
-  if [ "$crashes" != 0 ]; then
-    echo "$t: crashing inputs (replay: dotnet $dll $t <file>):"
-    ls "$out/$t/default/crashes/"id:*
+  field() { sed -n "s/^$1 *: *//p" "$stats"; }
+  crashes=$(field saved_crashes) hangs=$(field saved_hangs)
+  printf '%-13s %10s executions in %ss, %8s/s, %s crashes, %s hangs, %s edges\n' "$t" \
+    "$(field execs_done)" "$seconds" "$(field execs_per_sec)" "$crashes" "$hangs" "$(field edges_found)"
+  if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
+    echo "$t: inputs that crash or hang (replay with the plain build: dotnet $(dirname "$(dirname "$dll")")/bin/$(basename "$dll") $t <file>):"
+    ls "$out/$t/default/crashes/"id:* "$out/$t/default/hangs/"id:* 2>/dev/null || true
     failed=1
   fi
 done
