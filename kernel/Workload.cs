@@ -15,6 +15,8 @@ namespace GuestOS.Kernel
     //   rng.timeout_ms=N  fail a read that sees no completion for N ms (default 10 s)
     //   rng.bench=N    benchmark mode: read N bytes from virtio_rng.0 as fast as possible
     //   rng.seconds=N  soak: read from virtio_rng.0 for N seconds, checking buffer accounting
+    //   fault=avail-head  the 20th buffer made available names a descriptor that does not
+    //                  exist: the device must signal DEVICE_NEEDS_RESET (drivers/virtio/DriverFaults.cs)
     internal static unsafe class Workload
     {
         private const uint ChunkBytes = 4096;
@@ -26,6 +28,8 @@ namespace GuestOS.Kernel
             VirtioRng.ProbeBuffers = (uint)CommandLine.Number("rng.buffers"u8, 0);
             VirtioRng.ProbePolling = CommandLine.Has("rng.poll"u8);
             VirtioRng.ProbeTimeoutNs = CommandLine.Number("rng.timeout_ms"u8, 0) * 1000000;
+            if (CommandLine.Is("fault"u8, "avail-head"u8)) Drivers.Virtio.DriverFaults.AvailHeadAt = 20;
+            else if (CommandLine.Has("fault"u8)) Verdict.Fail("unknown fault= (known: avail-head)"u8, ExitCode.Fail);
 
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();
@@ -147,7 +151,7 @@ namespace GuestOS.Kernel
             ulong ms = (Clock.NowNs() - start) / 1000000;
             Log.Write("soak: read "u8); Log.Dec(read); Log.Write(" bytes in "u8); Log.Dec(ms); Log.Write(" ms, "u8);
             Log.Dec(rng.Requests); Log.Write(" requests, "u8); Log.Dec(rng.Completions); Log.Write(" completions, "u8);
-            Log.Dec(rng.Requests - rng.Completions); Log.Write(" in flight, "u8);
+            Log.Dec(rng.Requests - rng.Completions - rng.Dropped); Log.Write(" in flight, "u8);
             Log.DecSigned(rng.BuffersUnaccounted); Log.Write(" buffers unaccounted for"u8); Log.Line();
             PrintStatistics(rng, 0);
             digest.Print(0);

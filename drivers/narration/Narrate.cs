@@ -138,13 +138,16 @@ namespace GuestOS.Drivers.Narration
             End(Step.Interrupt, accesses: false);
         }
 
-        // Also when quiet: the device failed (Linux: dev_err).
-        public static void NeedsReset(VirtioDevice d, int index, bool givingUp)
+        // Also when quiet: the device failed (Linux: dev_err). stalledMs 0: it set
+        // DEVICE_NEEDS_RESET; otherwise it completed nothing for that long.
+        public static void Recovery(VirtioDevice d, int index, ulong stalledMs, bool givingUp)
         {
-            Prefix(d, Step.NeedsReset);
-            Printk.Write("virtio_rng.%u: device set DEVICE_NEEDS_RESET: %s"u8, (ulong)index,
-                         givingUp ? "again without completing anything; giving up on it"u8 : "resetting and re-initializing it"u8);
-            End(Step.NeedsReset, accesses: false);
+            Step step = stalledMs == 0 ? Step.NeedsReset : Step.Stalled;
+            Prefix(d, step);
+            if (stalledMs == 0) Printk.Write("virtio_rng.%u: device set DEVICE_NEEDS_RESET: "u8, (ulong)index);
+            else Printk.Write("virtio_rng.%u: no completion after %u ms (requests still posted), no DEVICE_NEEDS_RESET: "u8, (ulong)index, stalledMs);
+            Log.Write(givingUp ? "again without completing anything since the last reset; giving up on it"u8 : "resetting and re-initializing it"u8);
+            End(step);
         }
 
         public static void Removed(VirtioDevice d, int index, uint buffers)

@@ -15,7 +15,7 @@ namespace GuestOS.Drivers.Narration
     {
         PciEnable, Probe, Reset, Acknowledge, Driver, DeviceFeatures, DriverFeatures, FeaturesOk,
         FeaturesOkCheck, Interrupts, Fallback, Queue, QueuesEnabled, DriverOk, RngReady, Kick, Completion,
-        Interrupt, NeedsReset, Failed, Removed,
+        Interrupt, NeedsReset, Stalled, Failed, Removed,
     }
 
     public static class Steps
@@ -49,6 +49,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.Completion: return "completion"u8;
                 case Step.Interrupt: return "interrupt"u8;
                 case Step.NeedsReset: return "needs_reset"u8;
+                case Step.Stalled: return "stalled"u8;
                 case Step.Failed: return "failed"u8;
                 default: return "removed"u8;
             }
@@ -78,6 +79,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.Completion: return packed ? "2.8.22, 5.4.6"u8 : "2.7.14, 5.4.6"u8;
                 case Step.Interrupt: return "4.1.5.4"u8;
                 case Step.NeedsReset: return "2.1.2"u8;
+                case Step.Stalled: return "2.4"u8;
                 case Step.Failed: return "2.1"u8;
                 default: return "2.4"u8;
             }
@@ -106,6 +108,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.Completion: return "random_recv_done -> virtqueue_get_buf"u8;
                 case Step.Interrupt: return "vp_vring_interrupt -> vring_interrupt"u8;
                 case Step.NeedsReset: return "virtio_config_changed"u8;
+                case Step.Stalled: return "none: virtio_read waits for ever"u8;
                 case Step.Failed: return "virtio_add_status(FAILED)"u8;
                 default: return "virtrng_remove -> remove_common"u8;
             }

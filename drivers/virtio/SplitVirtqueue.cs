@@ -189,7 +189,7 @@ namespace GuestOS.Drivers.Virtio
 
             // §2.7.13.2: put the head in the next available-ring slot (not yet visible: idx
             // still says the device may not look at it).
-            _availRing[_availIdxShadow & (Num - 1)] = head;
+            _availRing[_availIdxShadow & (Num - 1)] = DriverFaults.AvailHead(head, Num);
 
             // §2.7.13.3: "Descriptors and available array need to be set before we expose the
             // new available array entries" (virtio_wmb): the device must never see the new
