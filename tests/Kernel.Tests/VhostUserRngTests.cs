@@ -72,6 +72,46 @@ public class VhostUserRngTests
         Assert.Equal(2, backend.Log.Count(l => l.Contains("connected")));
     }
 
+    // Under load: the guest reads as fast as it can (soak mode, which fails the guest itself if
+    // a buffer is lost or completed twice, and the ring refuses a used id that is not
+    // outstanding) and the backend is killed after it has filled 200 batches, then restarted.
+    // QEMU resumes the ring from its used index (the new backend gets SET_VRING_BASE), so the
+    // guest carries on without noticing: no reset, nothing lost, nothing twice.
+    [Fact]
+    public async Task A_backend_killed_under_load_and_restarted_loses_and_duplicates_no_buffer()
+    {
+        await using var backend = await VhostUserRngBackend.StartAsync(Backend, ["-vv"], connectMode: true);
+        using var stopGuest = new CancellationTokenSource();
+        var guest = QemuRunner.RunAsync(Options(TargetArch.X86_64, "q35", backend, "rng.seconds=6 quiet"), stopGuest.Token);
+        RunResult run;
+        try
+        {
+            await WaitForAsync(() => SocketsAt(backend.SocketPath).Listening, "QEMU listening on " + backend.SocketPath, guest);
+            await backend.StartProcessAsync();
+            await WaitForAsync(() => backend.Log.Count(l => l.Contains(" buffer(s) filled ")) >= 200, "200 batches filled", guest);
+            await backend.KillAsync();
+            await WaitForAsync(() => SocketsAt(backend.SocketPath) is { Listening: true, Connected: 0 },
+                               "QEMU closing its end of the killed backend's connection", guest);
+            await backend.StartProcessAsync();
+            run = await guest;
+        }
+        finally
+        {
+            if (!guest.IsCompleted)
+            {
+                stopGuest.Cancel();
+                try { await guest; } catch (OperationCanceledException) { }
+            }
+        }
+        await backend.DisposeAsync();
+
+        Assert.True(run.Passed, run.Report() + LogOf(backend));
+        Assert.True(run.Printed(" in flight, 0 buffers unaccounted for"), run.Report());
+        Assert.True(run.Printed(" 0 resets; "), run.Report());
+        Assert.Equal(2, backend.Log.Count(l => l.Contains("frontend connected")));
+        Assert.Contains(backend.Log.SkipWhile(l => !l.Contains("frontend connected")).Skip(1), l => l.Contains(" buffer(s) filled "));
+    }
+
     /// <summary>
     /// What the kernel's table of Unix sockets (/proc/net/unix) says about <paramref name="path"/>:
     /// whether a socket listens there (flag __SO_ACCEPTCON, 0x10000) and how many accepted
