@@ -4,13 +4,15 @@
 // of one memfd (gpa 0x0-0x7fff and 0x8000-0xffff), mapped separately, so a buffer crossing
 // 0x8000 is not contiguous on the host.
 //
-// Input: [log2 queue size (mod 9)][features: bit 0 EVENT_IDX, bit 1 INDIRECT_DESC, bit 2 rate limit]
+// Input: [log2 queue size (mod 9)][features: bit 0 EVENT_IDX, bit 1 INDIRECT_DESC, bit 2 rate limit,
+//         bit 3 the guest rewrites each table descriptor right after the device has read it]
 //        [u16 next avail][u16 used->idx][u16 entropy the source gives before running dry]
 //        [avail ring: flags, idx, ring[num], used_event] -> gpa 0x1000
 //        [descriptor table: num x 16 bytes]              -> gpa 0x0000
 //        [the rest: indirect tables, buffers]            -> gpa 0x3000 onwards
 // The used ring is at gpa 0x2000. Documented bad-input error: VirtqueueException (ring broken).
-// Checked after each run: every byte the device changed is in the used ring or was handed to the
+// The rewrite (SplitRing.AfterDescriptorRead) points the descriptor outside RAM and at itself:
+// a device that read a descriptor twice would act on the rewritten one. Checked after each run: every byte the device changed is in the used ring or was handed to the
 // entropy source, every byte it handed out lies in guest RAM, and the used elements account for
 // exactly the bytes filled.
 
@@ -56,7 +58,7 @@ public sealed unsafe class SplitRingTarget : IFuzzTarget
     {
         if (input.Length < HeaderSize) return;
         uint num = 1u << (input[0] % 9);
-        bool eventIdx = (input[1] & 1) != 0, indirect = (input[1] & 2) != 0, rateLimited = (input[1] & 4) != 0;
+        bool eventIdx = (input[1] & 1) != 0, indirect = (input[1] & 2) != 0, rateLimited = (input[1] & 4) != 0, rewrite = (input[1] & 8) != 0;
         ushort nextAvail = BinaryPrimitives.ReadUInt16LittleEndian(input[2..]);
         ushort usedIdx = BinaryPrimitives.ReadUInt16LittleEndian(input[4..]);
         var source = new CountingSource(BinaryPrimitives.ReadUInt16LittleEndian(input[6..]));
@@ -70,7 +72,10 @@ public sealed unsafe class SplitRingTarget : IFuzzTarget
         BinaryPrimitives.WriteUInt16LittleEndian(HostSpan(UsedGpa + 2, 2), usedIdx);
         Snapshot(Before);
 
-        var ring = new SplitRing(Memory, Host(DescGpa), Host(AvailGpa), Host(UsedGpa), num, nextAvail, usedIdx, eventIdx, indirect);
+        var ring = new SplitRing(Memory, Host(DescGpa), Host(AvailGpa), Host(UsedGpa), num, nextAvail, usedIdx, eventIdx, indirect)
+        {
+            AfterDescriptorRead = rewrite ? RewriteDescriptor : null,
+        };
         long now = 0;
         var bucket = rateLimited ? new TokenBucket(4096, 1_000_000, 0) : null;
         var device = new RngDevice(source, bucket, () => now += 100_000);
@@ -84,10 +89,22 @@ public sealed unsafe class SplitRingTarget : IFuzzTarget
         {
             // The ring is broken; what was completed before stays published.
         }
-        Check(ring, num, usedIdx, source);
+        Check(ring, num, usedIdx, source, descriptorsRewritten: rewrite);
     }
 
-    private static void Check(SplitRing ring, uint num, ushort usedIdxBefore, CountingSource source)
+    /// <summary>The racing guest: the table descriptor just read now names 4 GiB at the top of
+    /// the address space, device-writable, chained to itself.</summary>
+    private static void RewriteDescriptor(SplitRing.DescriptorRead read)
+    {
+        if (read.IndirectTableOf >= 0) return;
+        var d = HostSpan(DescGpa + 16UL * read.Index, 16);
+        BinaryPrimitives.WriteUInt64LittleEndian(d, 0xffff_ffff_0000_0000);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[8..], uint.MaxValue);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], VirtqDesc.VIRTQ_DESC_F_NEXT | VirtqDesc.VIRTQ_DESC_F_WRITE);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], read.Index);
+    }
+
+    private static void Check(SplitRing ring, uint num, ushort usedIdxBefore, CountingSource source, bool descriptorsRewritten)
     {
         ushort usedIdx = BinaryPrimitives.ReadUInt16LittleEndian(HostSpan(UsedGpa + 2, 2));
         if (usedIdx != ring.NextUsed)
@@ -95,7 +112,8 @@ public sealed unsafe class SplitRingTarget : IFuzzTarget
 
         Snapshot(After);
         ulong usedLast = UsedGpa + SplitRing.UsedRingSize(num) - 1;
-        for (int gpa = 0; gpa < RamSize; gpa++)
+        ulong guestWrote = descriptorsRewritten ? SplitRing.DescTableSize(num) : 0;   // the table, from DescGpa = 0
+        for (int gpa = (int)guestWrote; gpa < RamSize; gpa++)
             if (Before[gpa] != After[gpa] && !((ulong)gpa >= UsedGpa && (ulong)gpa <= usedLast) && !source.Filled(Host((ulong)gpa), Host((ulong)gpa)))
                 throw new InvariantViolatedException($"guest byte 0x{gpa:x} changed, but it is neither in the used ring nor in a buffer the device filled");
 
@@ -201,6 +219,7 @@ public sealed unsafe class SplitRingTarget : IFuzzTarget
             ("crosses-regions", Input(0, new ushort[] { 0 }, new[] { (0x7ff0UL, 32u, Write, (ushort)0) }, default)),
             ("event-idx-three-heads", Input(1, new ushort[] { 2, 0, 1 }, new[]
                 { (0x3000UL, 8u, Write, (ushort)0), (0x3100UL, 8u, Write, (ushort)0), (0x3200UL, 8u, Write, (ushort)0) }, default)),
+            ("guest-rewrites-descriptors", Input(8, new ushort[] { 0 }, new[] { (0x3000UL, 16u, Write | Next, (ushort)1), (0x3100UL, 48u, Write, (ushort)0) }, default)),
             ("rate-limited", Input(4, new ushort[] { 0, 1 }, new[] { (0x3000UL, 4096u, Write, (ushort)0), (0x4000UL, 4096u, Write, (ushort)0) }, default)),
         };
     }
