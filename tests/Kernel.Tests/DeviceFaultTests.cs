@@ -33,7 +33,7 @@ public class DeviceFaultTests
     [Fact]
     public async Task Through_the_backend_the_error_only_reaches_QEMUs_log_and_the_stalled_guest_resets_and_is_served_again()
     {
-        await using var backend = await VhostUserRngBackend.StartAsync(EntropyDeliveryTests.BackendPath);
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath);
         var run = await QemuRunner.RunAsync(new RunOptions
         {
             KernelPath = Kernels.Path(TargetArch.X86_64),

@@ -36,7 +36,7 @@ public partial class EntropyDeliveryTests
 
     internal static async Task<RunResult> RunThroughBackend(SeededEntropyFifo entropy, TargetArch arch, string machine, int gic, string append)
     {
-        await using var backend = await VhostUserRngBackend.StartAsync(BackendPath, entropy.BackendArguments);
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, entropy.BackendArguments);
         var run = await QemuRunner.RunAsync(new RunOptions
         {
             KernelPath = Kernels.Path(arch),
@@ -51,17 +51,6 @@ public partial class EntropyDeliveryTests
         await backend.DisposeAsync();
         Assert.True(run.Passed, run.Report() + "\nbackend log:\n" + string.Join('\n', backend.Log));
         return run;
-    }
-
-    internal static string BackendPath
-    {
-        get
-        {
-            string path = Environment.GetEnvironmentVariable("VHOST_USER_RNG")
-                          ?? Path.Combine(Kernels.RepositoryRoot, "build", "vhost-user-rng", "vhost-user-rng");
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: `make test` publishes it");
-            return path;
-        }
     }
 
     [GeneratedRegex(@"^soak: read (\d+) bytes in \d+ ms, \d+ requests, (\d+) completions, \d+ in flight, 0 buffers unaccounted for$")]

@@ -15,6 +15,18 @@ public static class Kernels
         return path;
     }
 
+    // Our vhost-user backend, as `make test` publishes it (VHOST_USER_RNG names it).
+    public static string BackendPath
+    {
+        get
+        {
+            string path = Environment.GetEnvironmentVariable("VHOST_USER_RNG")
+                          ?? System.IO.Path.Combine(RepositoryRoot, "build", "vhost-user-rng", "vhost-user-rng");
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: `make test` publishes it");
+            return path;
+        }
+    }
+
     public static RunResult Boot(TargetArch arch, string append = "", string? machine = null, string? cpu = null,
                                  int gic = 2, int timeoutSeconds = 60, string? kernelPath = null)
         => QemuRunner.Run(new RunOptions

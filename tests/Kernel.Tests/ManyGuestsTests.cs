@@ -17,7 +17,7 @@ public partial class ManyGuestsTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_guests_lose_no_buffer_while_a_third_on_the_same_backend_breaks_its_ring_and_storms_resets()
     {
-        await using var backend = await VhostUserRngBackend.StartAsync(EntropyDeliveryTests.BackendPath, socketCount: 3);
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, socketCount: 3);
         var runs = Enumerable.Range(0, Guests).Select(i => QemuRunner.RunAsync(new RunOptions
         {
             KernelPath = Kernels.Path(TargetArch.X86_64),

@@ -7,23 +7,12 @@ namespace GuestOS.Kernel.Tests;
 // (tools/vhost-user-rng, the NativeAOT build `make test` publishes) -> the guest's interrupt.
 public class VhostUserRngTests
 {
-    private static string Backend
-    {
-        get
-        {
-            string path = Environment.GetEnvironmentVariable("VHOST_USER_RNG")
-                          ?? Path.Combine(Kernels.RepositoryRoot, "build", "vhost-user-rng", "vhost-user-rng");
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path} is missing: `make test` publishes it");
-            return path;
-        }
-    }
-
     [Theory]
     [InlineData(TargetArch.X86_64, "q35")]
     [InlineData(TargetArch.Aarch64, "virt")]
     public async Task The_guest_reads_a_MiB_through_the_backend(TargetArch arch, string machine)
     {
-        await using var backend = await VhostUserRngBackend.StartAsync(Backend);
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath);
         var run = await QemuRunner.RunAsync(Options(arch, machine, backend, "rng.bytes=1M quiet"));
         await backend.DisposeAsync();
         Assert.True(run.Passed, run.Report() + LogOf(backend));
@@ -36,36 +25,13 @@ public class VhostUserRngTests
     [Fact]
     public async Task A_killed_backend_restarted_in_connect_mode_resumes_service()
     {
-        await using var backend = await VhostUserRngBackend.StartAsync(Backend, ["--period", "100", "--max-bytes", "32768"], connectMode: true);
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, ["--period", "100", "--max-bytes", "32768"], connectMode: true);
         var readingStarted = new TaskCompletionSource();
         var options = Options(TargetArch.X86_64, "q35", backend, "rng.bytes=512K") with
         {
             OnConsoleLine = line => { if (line.Text.Contains("first completion")) readingStarted.TrySetResult(); },
         };
-        using var stopGuest = new CancellationTokenSource();
-        var guest = QemuRunner.RunAsync(options, stopGuest.Token);
-        RunResult run;
-        try
-        {
-            await WaitForAsync(() => SocketsAt(backend.SocketPath).Listening, "QEMU listening on " + backend.SocketPath, guest);
-            await backend.StartProcessAsync();
-            await readingStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            await backend.KillAsync();
-            // QEMU closes its end of the dead connection and waits for the next backend.
-            await WaitForAsync(() => SocketsAt(backend.SocketPath) is { Listening: true, Connected: 0 },
-                               "QEMU closing its end of the killed backend's connection", guest);
-            await backend.StartProcessAsync();
-            run = await guest;
-        }
-        finally
-        {
-            // A failed wait leaves QEMU waiting for a backend: kill it (cancelling does).
-            if (!guest.IsCompleted)
-            {
-                stopGuest.Cancel();
-                try { await guest; } catch (OperationCanceledException) { }
-            }
-        }
+        var run = await RunKillingTheBackendOnceAsync(backend, options, guest => readingStarted.Task.WaitAsync(TimeSpan.FromSeconds(60)));
         await backend.DisposeAsync();
 
         Assert.True(run.Passed, run.Report() + LogOf(backend));
@@ -80,29 +46,9 @@ public class VhostUserRngTests
     [Fact]
     public async Task A_backend_killed_under_load_and_restarted_loses_and_duplicates_no_buffer()
     {
-        await using var backend = await VhostUserRngBackend.StartAsync(Backend, ["-vv"], connectMode: true);
-        using var stopGuest = new CancellationTokenSource();
-        var guest = QemuRunner.RunAsync(Options(TargetArch.X86_64, "q35", backend, "rng.seconds=6 quiet"), stopGuest.Token);
-        RunResult run;
-        try
-        {
-            await WaitForAsync(() => SocketsAt(backend.SocketPath).Listening, "QEMU listening on " + backend.SocketPath, guest);
-            await backend.StartProcessAsync();
-            await WaitForAsync(() => backend.Log.Count(l => l.Contains(" buffer(s) filled ")) >= 200, "200 batches filled", guest);
-            await backend.KillAsync();
-            await WaitForAsync(() => SocketsAt(backend.SocketPath) is { Listening: true, Connected: 0 },
-                               "QEMU closing its end of the killed backend's connection", guest);
-            await backend.StartProcessAsync();
-            run = await guest;
-        }
-        finally
-        {
-            if (!guest.IsCompleted)
-            {
-                stopGuest.Cancel();
-                try { await guest; } catch (OperationCanceledException) { }
-            }
-        }
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, ["-vv"], connectMode: true);
+        var run = await RunKillingTheBackendOnceAsync(backend, Options(TargetArch.X86_64, "q35", backend, "rng.seconds=6 quiet"),
+            guest => WaitForAsync(() => backend.Log.Count(l => l.Contains(" buffer(s) filled ")) >= 200, "200 batches filled", guest));
         await backend.DisposeAsync();
 
         Assert.True(run.Passed, run.Report() + LogOf(backend));
@@ -110,6 +56,35 @@ public class VhostUserRngTests
         Assert.True(run.Printed(" 0 resets; "), run.Report());
         Assert.Equal(2, backend.Log.Count(l => l.Contains("frontend connected")));
         Assert.Contains(backend.Log.SkipWhile(l => !l.Contains("frontend connected")).Skip(1), l => l.Contains(" buffer(s) filled "));
+    }
+
+    // QEMU listens (server=on); the backend connects, is killed once `beforeKill` completes,
+    // and a new one connects once QEMU has closed its end of the dead connection.
+    private static async Task<RunResult> RunKillingTheBackendOnceAsync(VhostUserRngBackend backend, RunOptions options,
+                                                                       Func<Task<RunResult>, Task> beforeKill)
+    {
+        using var stopGuest = new CancellationTokenSource();
+        var guest = QemuRunner.RunAsync(options, stopGuest.Token);
+        try
+        {
+            await WaitForAsync(() => SocketsAt(backend.SocketPath).Listening, "QEMU listening on " + backend.SocketPath, guest);
+            await backend.StartProcessAsync();
+            await beforeKill(guest);
+            await backend.KillAsync();
+            await WaitForAsync(() => SocketsAt(backend.SocketPath) is { Listening: true, Connected: 0 },
+                               "QEMU closing its end of the killed backend's connection", guest);
+            await backend.StartProcessAsync();
+            return await guest;
+        }
+        finally
+        {
+            // A failed wait leaves QEMU waiting for a backend: kill it (cancelling does).
+            if (!guest.IsCompleted)
+            {
+                stopGuest.Cancel();
+                try { await guest; } catch (OperationCanceledException) { }
+            }
+        }
     }
 
     /// <summary>

@@ -219,7 +219,7 @@ public sealed unsafe class SplitRing
         return NeedEvent(Volatile.Read(ref UsedEvent), now, old);
     }
 
-    /// <summary>vring_need_event: true if <paramref name="eventIdx"/> lies in (old, new], modulo 2^16.</summary>
+    /// <summary>vring_need_event (spec 2.7.10): true if <paramref name="eventIdx"/> lies in [old, new), modulo 2^16: the other side asked to be told once the index passes eventIdx.</summary>
     public static bool NeedEvent(ushort eventIdx, ushort newIdx, ushort oldIdx) =>
         (ushort)(newIdx - eventIdx - 1) < (ushort)(newIdx - oldIdx);
 
