@@ -22,16 +22,7 @@ public sealed unsafe class MemoryTableTarget : IFuzzTarget
     public string Name => "memory-table";
 
     private const int LookupSize = 12;
-    private static readonly int[] Fds = { MemFd(1 << 20, true), MemFd(1 << 16, true), MemFd(1 << 20, false), EventFd.Create() };
-
-    private static int MemFd(long size, bool sealed_)
-    {
-        int fd = Libc.memfd_create("fuzz-guest-ram", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
-        if (fd < 0 || Libc.ftruncate(fd, size) != 0
-            || (sealed_ && Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_GROW | Libc.F_SEAL_SHRINK | Libc.F_SEAL_SEAL) != 0))
-            throw new InvalidOperationException($"memfd: {Libc.LastErrorText}");
-        return fd;
-    }
+    private static readonly int[] Fds = { GuestRamFd.Create(1 << 20), GuestRamFd.Create(1 << 16), GuestRamFd.Create(1 << 20, sealed_: false), EventFd.Create() };
 
     public void Run(ReadOnlySpan<byte> input)
     {

@@ -27,18 +27,10 @@ public sealed unsafe class SessionTarget : IFuzzTarget
 
     private const int RamSize = 0x10000, F_DUPFD_CLOEXEC = 1030;
     private const ulong UserBase = 0x7f00_0000_0000;
-    private static readonly int RamFd = MemFd();
+    private static readonly int RamFd = GuestRamFd.Create(RamSize);
     private static readonly byte* Ram = (byte*)Libc.mmap(null, RamSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, RamFd, 0);
     /// <summary>The backend's log at -vv, shown when replaying with FUZZ_VERBOSE=1.</summary>
     private static readonly Log Log = new(Environment.GetEnvironmentVariable("FUZZ_VERBOSE") is null ? TextWriter.Null : Console.Error, verbosity: 2);
-
-    private static int MemFd()
-    {
-        int fd = Libc.memfd_create("fuzz-guest-ram", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
-        if (fd < 0 || Libc.ftruncate(fd, RamSize) != 0 || Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_GROW | Libc.F_SEAL_SHRINK) != 0)
-            throw new InvalidOperationException($"memfd: {Libc.LastErrorText}");
-        return fd;
-    }
 
     private sealed class NoEvents : IVringEvents
     {

@@ -41,9 +41,7 @@ public sealed unsafe class SplitRingTarget : IFuzzTarget
 
     private static GuestMemory MapRam()
     {
-        int fd = Libc.memfd_create("fuzz-guest-ram", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
-        if (fd < 0 || Libc.ftruncate(fd, RamSize) != 0 || Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_GROW | Libc.F_SEAL_SHRINK) != 0)
-            throw new InvalidOperationException($"memfd: {Libc.LastErrorText}");
+        int fd = GuestRamFd.Create(RamSize);
         var fds = new FdList();
         fds.Add(fd);
         fds.Add(fd);
