@@ -80,10 +80,20 @@ public sealed unsafe class TestFrontend : IDisposable
         Assert.Equal(0, fds.Count);   // the backend never sends descriptors
     }
 
+    /// <summary>poll(2) is never restarted after a signal handler (signal(7)), and a process that
+    /// also runs QEMU (Kernel.Tests, tools/bench) gets SIGCHLD whenever one exits: on EINTR,
+    /// wait again for what is left of the timeout.</summary>
     private bool PollReadable(int timeoutMs)
     {
         var pfd = new Libc.pollfd { fd = Fd, events = Libc.POLLIN };
-        return Libc.poll(&pfd, 1, timeoutMs) > 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            int left = (int)Math.Max(0, timeoutMs - clock.ElapsedMilliseconds);
+            int n = Libc.poll(&pfd, 1, left);
+            if (n >= 0) return n > 0;
+            if (Libc.LastErrno != Libc.EINTR || left == 0) return false;
+        }
     }
 
     /// <summary>True if the backend closes the connection within the timeout (pending replies are skipped).</summary>
