@@ -243,12 +243,12 @@ $(FUZZ_AFL): $(FUZZ_BIN) | $(SHARPFUZZ)
 	rm -rf $(@D) && cp -r $(<D) $(@D)
 	$(SHARPFUZZ) $(@D)/vhost-user-rng.dll
 
-# Every target for FUZZ_SECONDS each from the checked-in corpus: executions, rate, crashes.
-fuzz: $(FUZZ_AFL) fuzz-deps
+# Every target for FUZZ_SECONDS each from the checked-in corpus: executions, rate, crashes, hangs.
+fuzz: fuzz-deps $(FUZZ_AFL)
 	tools/fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_AFL) build/fuzz/findings tools/fuzz/corpus $(FUZZ_TARGETS)
 
-# The same, briefly, as part of make test: fails on any crash.
-fuzz-smoke: $(FUZZ_AFL) fuzz-deps
+# The same, briefly (FUZZ_SMOKE_SECONDS each), as part of make test: fails on any crash or hang.
+fuzz-smoke: fuzz-deps $(FUZZ_AFL)
 	tools/fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_AFL) build/fuzz/smoke tools/fuzz/corpus $(FUZZ_TARGETS)
 
 test: fuzz-smoke
