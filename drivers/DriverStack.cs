@@ -48,7 +48,7 @@ namespace GuestOS.Drivers
 
             int candidates = 0;
             for (int i = 0; i < devices.Length; i++)
-                if (VirtioRng.Matches(devices[i])) candidates++;
+                if (VirtioRng.virtrng_match(devices[i])) candidates++;
             if (candidates == 0)
             {
                 Log.Write("virtio_rng: no virtio entropy device (1af4:1044, or 1af4:1005 with subsystem 4) among "u8);
@@ -64,7 +64,7 @@ namespace GuestOS.Drivers
             for (int i = 0; i < devices.Length; i++)
             {
                 PciDevice d = devices[i];
-                if (!VirtioRng.Matches(d)) continue;
+                if (!VirtioRng.virtrng_match(d)) continue;
                 DriverError err;
                 VirtioRng rng = VirtioRng.virtrng_probe(d, count, out err);
                 if (rng == null)

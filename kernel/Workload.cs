@@ -169,7 +169,7 @@ namespace GuestOS.Kernel
 
         private static void ReadOrFail(VirtioRng rng, int device, byte* buffer, uint want)
         {
-            long got = rng.Read(buffer, want);
+            long got = rng.virtio_read(buffer, want);
             if (got == want) return;
             Log.Write("virtio_rng."u8); Log.Dec((ulong)device); Log.Write(": read failed: "u8);
             Log.Write(got < 0 ? DriverErrors.Name((DriverError)(-got)) : "short read"u8); Log.Line();
@@ -189,7 +189,7 @@ namespace GuestOS.Kernel
             Log.Dec(rng.Interrupts); Log.Write(" interrupts, "u8); Log.Dec(rng.Kicks); Log.Write(" kicks, "u8);
             Log.Dec(rng.Resets); Log.Write(" resets; "u8);
             Log.Dec(rng.BufferCount); Log.Write(" x "u8); Log.Dec(rng.BufferSize); Log.Write("-byte buffers, "u8);
-            Log.Write(Drivers.Virtio.VirtioPciVectors.ModeName(rng.IrqMode));
+            Log.Write(Drivers.Virtio.VirtioPciVectors.vp_irq_mode_name(rng.IrqMode));
             Log.Line();
         }
     }

@@ -85,7 +85,7 @@ namespace GuestOS.Drivers.Narration
         public static void Interrupts(VirtioDevice d)
         {
             if (!Begin(d, Step.Interrupts)) return;
-            Log.Write(VirtioPciVectors.ModeName(d.Vectors.Mode));
+            Log.Write(VirtioPciVectors.vp_irq_mode_name(d.Vectors.Mode));
             if (d.Vectors.Mode != VirtioIrqMode.Polling) Printk.Write(", %u in the table; configuration vector read back"u8, d.Vectors.TableSize);
             End(Step.Interrupts);
         }
@@ -101,7 +101,7 @@ namespace GuestOS.Drivers.Narration
         public static void Fallback(VirtioDevice d, VirtioIrqMode mode, ReadOnlySpan<byte> why)
         {
             Prefix(d, Step.Fallback);
-            Printk.Write("%s not possible: %s"u8, VirtioPciVectors.ModeName(mode), why);
+            Printk.Write("%s not possible: %s"u8, VirtioPciVectors.vp_irq_mode_name(mode), why);
             if (d.Vectors.TableSize != 0) Printk.Write(" (%u in the table)"u8, d.Vectors.TableSize);
             Log.Write("; falling back"u8);
             End(Step.Fallback);

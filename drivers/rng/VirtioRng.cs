@@ -85,7 +85,7 @@ namespace GuestOS.Drivers.Rng
         // The ids this driver binds (virtio 1.2 §4.1.2, §5.4.1): virtio id 4 as modern device
         // 1af4:1044 (virtio-rng-pci,disable-legacy=on; vhost-user-rng-pci) or as transitional
         // 1af4:1005 with subsystem id 4 (plain virtio-rng-pci).
-        public static bool Matches(PciDevice d)
+        public static bool virtrng_match(PciDevice d)
         {
             return d.HeaderType == PciRegs.PCI_HEADER_TYPE_NORMAL && VirtioIds.FromPci(d) == VirtioIds.VIRTIO_ID_RNG;
         }
@@ -132,7 +132,7 @@ namespace GuestOS.Drivers.Rng
             if (_bufs == null)
             {
                 if (BufferCount > _vq.Num) BufferCount = _vq.Num;
-                err = AllocateBuffers();
+                err = virtrng_alloc_buffers();
                 if (err != DriverError.Ok) { Vdev.virtio_fail(); return err; }
             }
 
@@ -149,7 +149,7 @@ namespace GuestOS.Drivers.Rng
             return kick();
         }
 
-        private DriverError AllocateBuffers()
+        private DriverError virtrng_alloc_buffers()
         {
             _bufs = new DmaBuffer[BufferCount];
             _filled = new uint[BufferCount];
@@ -184,7 +184,7 @@ namespace GuestOS.Drivers.Rng
         // a negative DriverError: -(long)DriverError.Timeout, -(long)DriverError.ZeroLengthFill,
         // a ring error... Bytes already copied when an error happens are not counted.
         // Called in process context with local interrupts enabled.
-        public long Read(byte* dst, uint len)
+        public long virtio_read(byte* dst, uint len)
         {
             if (_fatal != DriverError.Ok) return -(long)_fatal;
             uint read = 0;
@@ -231,7 +231,7 @@ namespace GuestOS.Drivers.Rng
         {
             if (_fatal != DriverError.Ok) return _fatal;
             DriverError err = _vq.virtqueue_add_inbuf(_bufs[b].Phys, BufferSize, b);
-            if (err != DriverError.Ok) return Fail(err);
+            if (err != DriverError.Ok) return virtrng_fail(err);
             Requests++;
             return DriverError.Ok;
         }
@@ -240,8 +240,8 @@ namespace GuestOS.Drivers.Rng
         private DriverError kick()
         {
             bool first = Kicks == 0;
-            if (!_vq.virtqueue_kick_prepare()) return _vq.Broken ? Fail(DriverError.QueueBroken) : DriverError.Ok;
-            if (!_vq.virtqueue_notify()) return Fail(DriverError.QueueBroken);
+            if (!_vq.virtqueue_kick_prepare()) return _vq.Broken ? virtrng_fail(DriverError.QueueBroken) : DriverError.Ok;
+            if (!_vq.virtqueue_notify()) return virtrng_fail(DriverError.QueueBroken);
             Kicks++;
             Narrate.Kick(Vdev, Index, Requests, first);
             return DriverError.Ok;
@@ -272,7 +272,7 @@ namespace GuestOS.Drivers.Rng
                 _readyCount++;
                 Narrate.Completion(Vdev, Index, len, Completions == 1);
             }
-            if (err != DriverError.Ok) Fail(err);
+            if (err != DriverError.Ok) virtrng_fail(err);
             return any;
         }
 
@@ -340,22 +340,22 @@ namespace GuestOS.Drivers.Rng
             bool givingUp = Resets >= MaxResetsWithoutProgress && Completions == _completionsAtReset;
             Narrate.Recovery(Vdev, Index, stalled ? TimeoutNs / 1000000 : 0, givingUp);
             // A stalled device may still answer later (a rate limit): only this read fails.
-            if (givingUp) return stalled ? DriverError.Timeout : Fail(DriverError.DeviceNeedsReset);
+            if (givingUp) return stalled ? DriverError.Timeout : virtrng_fail(DriverError.DeviceNeedsReset);
             Resets++;
             _completionsAtReset = Completions;
             DriverError err = Vdev.virtio_dev_remove();
-            if (err != DriverError.Ok) return Fail(err);
+            if (err != DriverError.Ok) return virtrng_fail(err);
             Dropped = Requests - Completions;   // the reset took every outstanding buffer back
             _readyHead = 0;
             _readyCount = 0;
             _curLeft = 0;
             _zeroFill = false;
             err = virtrng_init();
-            if (err != DriverError.Ok) return Fail(err);
+            if (err != DriverError.Ok) return virtrng_fail(err);
             return DriverError.Ok;
         }
 
-        private DriverError Fail(DriverError e)
+        private DriverError virtrng_fail(DriverError e)
         {
             if (_fatal == DriverError.Ok) _fatal = e;
             return e;

@@ -286,12 +286,12 @@ namespace GuestOS.Drivers.Virtio
             VringPackedDesc* d = _desc + lastUsed;
             uint id = d->id;        // read each field once: the device could change it under us
             uint l = d->len;
-            if (id >= Num) { error = BadRing(DriverError.UsedIdOutOfRange, id, " (packed)"u8); return false; }
-            if (!_outstanding[id]) { error = BadRing(DriverError.UsedIdNotOutstanding, id, " (packed)"u8); return false; }
+            if (id >= Num) { error = bad_ring(DriverError.UsedIdOutOfRange, id, " (packed)"u8); return false; }
+            if (!_outstanding[id]) { error = bad_ring(DriverError.UsedIdNotOutstanding, id, " (packed)"u8); return false; }
             if (l > _writableLen[id])
             {
                 detach_buf_packed(id);
-                error = BadRing(DriverError.UsedLenTooLarge, l, " (packed)"u8);
+                error = bad_ring(DriverError.UsedLenTooLarge, l, " (packed)"u8);
                 return false;
             }
 

@@ -253,7 +253,7 @@ namespace GuestOS.Drivers.Virtio
             // The used ring has num slots: the device can never be more than num ahead.
             if ((ushort)(usedIdx - _lastUsedIdx) > Num)
             {
-                error = BadRing(DriverError.UsedIdxInvalid, usedIdx, ""u8);
+                error = bad_ring(DriverError.UsedIdxInvalid, usedIdx, ""u8);
                 return false;
             }
 
@@ -265,12 +265,12 @@ namespace GuestOS.Drivers.Virtio
             VringUsedElem* e = _usedRing + (_lastUsedIdx & (Num - 1));
             uint id = e->id;     // read each field once: the device could change it under us
             uint l = e->len;
-            if (id >= Num) { error = BadRing(DriverError.UsedIdOutOfRange, id, ""u8); return false; }
-            if (!_outstanding[id]) { error = BadRing(DriverError.UsedIdNotOutstanding, id, ""u8); return false; }
+            if (id >= Num) { error = bad_ring(DriverError.UsedIdOutOfRange, id, ""u8); return false; }
+            if (!_outstanding[id]) { error = bad_ring(DriverError.UsedIdNotOutstanding, id, ""u8); return false; }
             if (l > _writableLen[id])
             {
                 detach_buf_split(id);
-                error = BadRing(DriverError.UsedLenTooLarge, l, ""u8);
+                error = bad_ring(DriverError.UsedLenTooLarge, l, ""u8);
                 return false;
             }
 

@@ -151,7 +151,7 @@ namespace GuestOS.Drivers.Virtio
             while (true)
             {
                 ReadOnlySpan<byte> why = default;
-                if (mode != VirtioIrqMode.Polling && !Vectors.Request(mode, nvqs, out why))
+                if (mode != VirtioIrqMode.Polling && !Vectors.vp_request_msix_vectors(mode, nvqs, out why))
                 {
                     Narrate.Fallback(this, mode, why);
                     mode = mode - 1;
@@ -162,21 +162,21 @@ namespace GuestOS.Drivers.Virtio
                 ushort i = 0;
                 for (; i < nvqs; i++)
                 {
-                    err = vp_setup_vq(i, maxSize, Vectors.QueueVector(i), out vqs[i]);
+                    err = vp_setup_vq(i, maxSize, Vectors.vp_queue_vector(i), out vqs[i]);
                     if (err != DriverError.Ok) break;
                 }
                 if (err != DriverError.Ok)
                 {
                     for (ushort j = 0; j < i; j++) { vqs[j].vring_del_virtqueue(); vqs[j] = null; _vqs[j] = null; }
                     if (err != DriverError.NoVector) return err;
-                    Vectors.Release();
+                    Vectors.vp_release_msix_vectors();
                     Narrate.Fallback(this, mode, "the device answered NO_VECTOR for a queue vector"u8);
                     mode = mode - 1;
                     continue;
                 }
                 if (mode == VirtioIrqMode.Polling)
                 {
-                    Vectors.Disable();
+                    Vectors.vp_disable_msix();
                     for (i = 0; i < nvqs; i++) vqs[i].virtqueue_disable_cb();
                     Narrate.Interrupts(this);
                 }
@@ -196,13 +196,13 @@ namespace GuestOS.Drivers.Virtio
         {
             vq = null;
             ushort numQueues = Vp.vp_modern_get_num_queues();
-            if (index >= numQueues) return QueueError(index, "index >= num_queues"u8, numQueues, DriverError.QueueNotAvailable);
+            if (index >= numQueues) return setup_vq_error(index, "index >= num_queues"u8, numQueues, DriverError.QueueNotAvailable);
 
             ushort num = Vp.vp_modern_get_queue_size(index);
-            if (num == 0) return QueueError(index, "queue_size reads 0 (not available)"u8, 0, DriverError.QueueNotAvailable);
-            if (Vp.vp_modern_get_queue_enable(index)) return QueueError(index, "already enabled"u8, 1, DriverError.QueueAlreadyEnabled);
+            if (num == 0) return setup_vq_error(index, "queue_size reads 0 (not available)"u8, 0, DriverError.QueueNotAvailable);
+            if (Vp.vp_modern_get_queue_enable(index)) return setup_vq_error(index, "already enabled"u8, 1, DriverError.QueueAlreadyEnabled);
             if (!VringCreate.vring_size_valid(num, Features))
-                return QueueError(index, VringCreate.vring_size_rule(Features), num, DriverError.QueueSizeInvalid);
+                return setup_vq_error(index, VringCreate.vring_size_rule(Features), num, DriverError.QueueSizeInvalid);
 
             uint want = num;
             if (maxSize != 0 && want > maxSize) want = maxSize;
@@ -210,7 +210,7 @@ namespace GuestOS.Drivers.Virtio
             VirtioPciNotifier notifier = new VirtioPciNotifier();
             DriverError err;
             Virtqueue svq = VringCreate.vring_create_virtqueue(index, want, Features, notifier, out err);
-            if (svq == null) return QueueError(index, "cannot create ring"u8, want, err);
+            if (svq == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
 
             // vp_active_vq: the size we really use, then where the three areas are.
             Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
@@ -297,7 +297,7 @@ namespace GuestOS.Drivers.Virtio
             return err;
         }
 
-        private DriverError QueueError(ushort index, ReadOnlySpan<byte> what, ulong value, DriverError e)
+        private DriverError setup_vq_error(ushort index, ReadOnlySpan<byte> what, ulong value, DriverError e)
         {
             Narrate.Error(Pci, "setup_vq"u8, "queue %u: %s (%u)"u8, index, what, value);
             return e;

@@ -44,14 +44,14 @@ namespace GuestOS.Drivers.Virtio
             m.CommonCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_COMMON_CFG);
             if (m.CommonCap == 0)
             {
-                m.Error("no usable COMMON capability: leaving for legacy driver"u8);
+                m.probe_error("no usable COMMON capability: leaving for legacy driver"u8);
                 return DriverError.NotVirtioModern;
             }
             // "If common is there, these should be too..."
             m.IsrCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_ISR_CFG);
             m.NotifyCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_NOTIFY_CFG);
-            if (m.IsrCap == 0) { m.Error("missing ISR capability"u8); return DriverError.MissingIsrCap; }
-            if (m.NotifyCap == 0) { m.Error("missing NOTIFY capability"u8); return DriverError.MissingNotifyCap; }
+            if (m.IsrCap == 0) { m.probe_error("missing ISR capability"u8); return DriverError.MissingIsrCap; }
+            if (m.NotifyCap == 0) { m.probe_error("missing NOTIFY capability"u8); return DriverError.MissingNotifyCap; }
             // Only mandatory for devices that have device-specific configuration.
             m.DeviceCap = m.virtio_pci_find_capability(VirtioPciRegs.VIRTIO_PCI_CAP_DEVICE_CFG);
 
@@ -99,10 +99,10 @@ namespace GuestOS.Drivers.Virtio
                 if (type != cfgType) continue;
                 byte capLen = Pci.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_LEN);
                 byte bar = Pci.Read8(pos + VirtioPciRegs.VIRTIO_PCI_CAP_BAR);
-                if (capLen < minCapLen) { Skip(pos, cfgType, "cap_len too short"u8, capLen); continue; }
-                if (bar > 5) { Skip(pos, cfgType, "reserved BAR index"u8, bar); continue; }
+                if (capLen < minCapLen) { find_capability_skip(pos, cfgType, "cap_len too short"u8, capLen); continue; }
+                if (bar > 5) { find_capability_skip(pos, cfgType, "reserved BAR index"u8, bar); continue; }
                 PciBar b = Pci.Bar(bar);
-                if (b == null || !b.IsImplemented) { Skip(pos, cfgType, "BAR not implemented"u8, bar); continue; }
+                if (b == null || !b.IsImplemented) { find_capability_skip(pos, cfgType, "BAR not implemented"u8, bar); continue; }
                 return pos;
             }
             return 0;
@@ -123,14 +123,14 @@ namespace GuestOS.Drivers.Virtio
 
             if (length <= start || length - start < minlen)
             {
-                CapError(off, type, "length too short"u8, length);
+                map_capability_error(off, type, "length too short"u8, length);
                 return DriverError.CapLengthTooShort;
             }
             length -= start;
             offset += start;   // both are < 2^32 + 2^32: no wrap in 64 bits
             if ((offset & (align - 1)) != 0)
             {
-                CapError(off, type, "offset not aligned"u8, offset);
+                map_capability_error(off, type, "offset not aligned"u8, offset);
                 return DriverError.CapMisaligned;
             }
             if (length > size) length = size;
@@ -138,24 +138,24 @@ namespace GuestOS.Drivers.Virtio
             PciBar bar = Pci.Bar(barIndex);
             if (bar == null || !bar.IsImplemented || offset > bar.Size || length > bar.Size - offset)
             {
-                CapError(off, type, "region outside its BAR, offset"u8, offset);
+                map_capability_error(off, type, "region outside its BAR, offset"u8, offset);
                 return DriverError.CapOutsideBar;
             }
             if (!bar.IsMemory)
             {
-                CapError(off, type, "structure in an I/O BAR (unsupported), BAR"u8, barIndex);
+                map_capability_error(off, type, "structure in an I/O BAR (unsupported), BAR"u8, barIndex);
                 return DriverError.BarNotMemory;
             }
             if (bar.Address == 0)
             {
-                CapError(off, type, "BAR not assigned, BAR"u8, barIndex);
+                map_capability_error(off, type, "BAR not assigned, BAR"u8, barIndex);
                 return DriverError.BarNotAssigned;
             }
             ulong mapLen = length == 0 ? 1 : length;
             addr = Io.ioremap(bar.CpuAddress + offset, mapLen);
             if (addr == 0)
             {
-                CapError(off, type, "ioremap failed at"u8, bar.CpuAddress + offset);
+                map_capability_error(off, type, "ioremap failed at"u8, bar.CpuAddress + offset);
                 return DriverError.IoremapFailed;
             }
             mappedLen = length;
@@ -281,18 +281,18 @@ namespace GuestOS.Drivers.Virtio
 
         // ---- messages (dev_err) ------------------------------------------------------------
 
-        private void Error(ReadOnlySpan<byte> what)
+        private void probe_error(ReadOnlySpan<byte> what)
         {
             Narrate.Error(Pci, "vp_modern_probe"u8, "%s"u8, what);
         }
 
-        private void Skip(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
+        private void find_capability_skip(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
         {
             Narrate.Error(Pci, "virtio_pci_find_capability"u8, "ignoring %s capability at %#x: %s (%u)"u8,
                           VirtioPciRegs.CfgTypeName(cfgType), pos, why, value);
         }
 
-        private void CapError(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
+        private void map_capability_error(uint pos, byte cfgType, ReadOnlySpan<byte> why, ulong value)
         {
             Narrate.Error(Pci, "vp_modern_map_capability"u8, "%s capability at %#x: %s %#x"u8,
                           VirtioPciRegs.CfgTypeName(cfgType), pos, why, value);

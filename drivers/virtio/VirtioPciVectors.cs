@@ -60,7 +60,7 @@ namespace GuestOS.Drivers.Virtio
         }
 
         // The vector the device should use for queue `index` in the current mode.
-        public ushort QueueVector(ushort index)
+        public ushort vp_queue_vector(ushort index)
         {
             if (Mode == VirtioIrqMode.PerQueueVectors) return (ushort)(index + 1);
             if (Mode == VirtioIrqMode.SharedVector) return (ushort)ConfigEntry;
@@ -71,7 +71,7 @@ namespace GuestOS.Drivers.Virtio
         // masked, allocate a platform interrupt per entry in use, write the messages, unmask,
         // then give the device its configuration vector and read it back. False (and `why`)
         // if this mode cannot work; nothing is left unmasked then.
-        public bool Request(VirtioIrqMode mode, ushort nvqs, out ReadOnlySpan<byte> why)
+        public bool vp_request_msix_vectors(VirtioIrqMode mode, ushort nvqs, out ReadOnlySpan<byte> why)
         {
             why = default;
             if (_msix == null)
@@ -110,7 +110,7 @@ namespace GuestOS.Drivers.Virtio
             Mode = mode;
             if (Dev.Vp.vp_modern_config_vector((ushort)ConfigEntry) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
             {
-                Release();
+                vp_release_msix_vectors();
                 why = "the device answered NO_VECTOR for the configuration vector"u8;
                 return false;
             }
@@ -119,7 +119,7 @@ namespace GuestOS.Drivers.Virtio
 
         // Undo Request before trying a lesser mode: the device forgets the configuration
         // vector, every entry is masked again (vp_del_vqs for the MSI-X part).
-        public void Release()
+        public void vp_release_msix_vectors()
         {
             Dev.Vp.vp_modern_config_vector(VirtioPciRegs.VIRTIO_MSI_NO_VECTOR);
             for (uint e = 0; e < TableSize; e++) _msix.pci_msix_mask(e);
@@ -127,7 +127,7 @@ namespace GuestOS.Drivers.Virtio
         }
 
         // Polling: MSI-X off altogether (pci_free_irq_vectors).
-        public void Disable()
+        public void vp_disable_msix()
         {
             if (_msix != null) _msix.pci_msix_disable();
             Mode = VirtioIrqMode.Polling;
@@ -150,7 +150,7 @@ namespace GuestOS.Drivers.Virtio
             if (!handled) Spurious++;
         }
 
-        public static ReadOnlySpan<byte> ModeName(VirtioIrqMode mode)
+        public static ReadOnlySpan<byte> vp_irq_mode_name(VirtioIrqMode mode)
         {
             if (mode == VirtioIrqMode.PerQueueVectors) return "MSI-X, a vector per queue plus one for configuration changes"u8;
             if (mode == VirtioIrqMode.SharedVector) return "MSI-X, one vector shared by the queues and configuration changes"u8;

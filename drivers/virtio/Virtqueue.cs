@@ -84,7 +84,7 @@ namespace GuestOS.Drivers.Virtio
 
         // BAD_RING: the device broke the ring's rules. Report once, and refuse all further work
         // on this queue. layout: "" or " (packed)", for the message.
-        protected DriverError BadRing(DriverError why, ulong value, ReadOnlySpan<byte> layout)
+        protected DriverError bad_ring(DriverError why, ulong value, ReadOnlySpan<byte> layout)
         {
             Broken = true;
             BrokenReason = why;

@@ -73,7 +73,7 @@ namespace GuestOS.Tests
             long got;
             int read = 4096;
             ulong before = VirtualTime.Ns;
-            while ((got = rng.Read(b, 4096)) > 0) read += (int)got;     // what was filled already (whole 16 KiB buffers)
+            while ((got = rng.virtio_read(b, 4096)) > 0) read += (int)got;     // what was filled already (whole 16 KiB buffers)
             // One deadline, a reset and re-initialisation, a second deadline: then the read fails.
             Assert.Equal(-(long)DriverError.Timeout, got);
             Assert.InRange(VirtualTime.Ns - before, 2000000UL, 2200000UL);

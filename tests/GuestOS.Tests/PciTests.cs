@@ -134,7 +134,7 @@ namespace GuestOS.Tests
 
             // And the entropy device two bridges down is reachable and works.
             byte* buf = stackalloc byte[32];
-            Assert.Equal(32L, rngs.Single().Read(buf, 32));
+            Assert.Equal(32L, rngs.Single().virtio_read(buf, 32));
             Assert.Empty(rng.SpecViolations);
             Assert.Empty(m.P.Unclaimed);
         }
@@ -283,7 +283,7 @@ namespace GuestOS.Tests
             Assert.InRange(dev.BarAddress(1), 0x10000000UL, 0x3effffffUL);
             Assert.Contains(IoBus.Remaps, x => x.Phys == 0x8000000000UL);   // the common config was ioremapped there
             byte* b = stackalloc byte[8];
-            Assert.Equal(8L, r[0].Read(b, 8));
+            Assert.Equal(8L, r[0].virtio_read(b, 8));
         }
 
         [Fact]

@@ -61,7 +61,7 @@ namespace GuestOS.Tests
             {
                 byte[] buf = new byte[n + 16];
                 for (int i = 0; i < buf.Length; i++) buf[i] = 0xAA;
-                fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
+                fixed (byte* p = buf) Assert.Equal((long)n, rng.virtio_read(p, n));
                 for (int i = (int)n; i < buf.Length; i++) Assert.Equal(0xAA, buf[i]);   // nothing past the end
                 all.AddRange(buf.Take((int)n));
             }

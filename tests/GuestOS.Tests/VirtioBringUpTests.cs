@@ -213,7 +213,7 @@ namespace GuestOS.Tests
             Assert.Equal(VirtioRng.MaxBuffers, (uint)dev.Q(0).Size);
             Assert.Contains("queue 0: size 1024 -> 64", LogText);
             byte* b = stackalloc byte[10];
-            Assert.Equal(10L, r[0].Read(b, 10));
+            Assert.Equal(10L, r[0].virtio_read(b, 10));
             Assert.Empty(dev.SpecViolations);
         }
 
@@ -238,7 +238,7 @@ namespace GuestOS.Tests
             Assert.Equal(0, dev.Status);
             Assert.Equal(0, DmaPool.LiveCount);
             byte* b = stackalloc byte[1];
-            Assert.Equal(-(long)DriverError.DeviceRemoved, r[0].Read(b, 1));
+            Assert.Equal(-(long)DriverError.DeviceRemoved, r[0].virtio_read(b, 1));
         }
 
         [Fact]
@@ -248,7 +248,7 @@ namespace GuestOS.Tests
             var (e, r, dev, _) = Boot();
             Assert.Equal(DriverError.Ok, e);
             byte* b = stackalloc byte[100];
-            Assert.Equal(100L, r[0].Read(b, 100));
+            Assert.Equal(100L, r[0].virtio_read(b, 100));
             Assert.Equal("", LogText);
         }
     }

@@ -146,7 +146,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
             Assert.Contains("capability list loops back to 0x40", LogText);
             byte* b = stackalloc byte[4];
-            Assert.Equal(4L, r[0].Read(b, 4));
+            Assert.Equal(4L, r[0].virtio_read(b, 4));
         }
 
         [Fact]
@@ -174,7 +174,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
             Assert.Contains("(notify_off_multiplier 0)", LogText);
             byte* b = stackalloc byte[200];
-            Assert.Equal(200L, r[0].Read(b, 200));
+            Assert.Equal(200L, r[0].virtio_read(b, 200));
             Assert.True(dev.Q(0).Notifies >= 4);
             Assert.Empty(dev.SpecViolations);    // the device checks each notify landed at +0
         }

@@ -53,7 +53,7 @@ namespace GuestOS.Tests
             IoBus.Record = false;
             const uint n = 70000;
             byte[] buf = new byte[n];
-            fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
+            fixed (byte* p = buf) Assert.Equal((long)n, rng.virtio_read(p, n));
             Assert.Equal(dev.Produced.Take((int)n), buf);
             var ring = dev.Q(0).Packed;
             Assert.Equal((long)n, ring.Completions);
@@ -99,8 +99,8 @@ namespace GuestOS.Tests
             byte[] dst = Enumerable.Repeat((byte)0x5C, 256).ToArray();
             fixed (byte* p = dst)
             {
-                Assert.Equal(-(long)expected, rng.Read(p, 128));
-                Assert.Equal(-(long)expected, rng.Read(p, 1));                 // sticky: the queue is broken
+                Assert.Equal(-(long)expected, rng.virtio_read(p, 128));
+                Assert.Equal(-(long)expected, rng.virtio_read(p, 1));                 // sticky: the queue is broken
             }
             Assert.All(dst, x => Assert.Equal(0x5C, x));
             Assert.Equal(expected, rng.LastFatalError);
@@ -144,7 +144,7 @@ namespace GuestOS.Tests
             var rng = r.Single();
             Assert.True(dev.RingPacked);
             byte[] buf = new byte[300000];
-            fixed (byte* p = buf) Assert.Equal((long)buf.Length, rng.Read(p, (uint)buf.Length));
+            fixed (byte* p = buf) Assert.Equal((long)buf.Length, rng.virtio_read(p, (uint)buf.Length));
             Assert.Equal(dev.Produced.Take(buf.Length), buf);
             Assert.Equal(6u, rng.BufferCount);
             Assert.True(rng.Interrupts > 0);

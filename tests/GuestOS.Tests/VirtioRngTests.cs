@@ -55,10 +55,10 @@ namespace GuestOS.Tests
             dev.MangleUsed = (id, len) => (id, ++calls == 2 ? 0u : len);    // second completion carries 0 bytes
             var (rng, _) = Up(dev);
             byte* b = stackalloc byte[128];
-            Assert.Equal(64L, rng.Read(b, 64));
-            Assert.Equal(-(long)DriverError.ZeroLengthFill, rng.Read(b, 10));
+            Assert.Equal(64L, rng.virtio_read(b, 64));
+            Assert.Equal(-(long)DriverError.ZeroLengthFill, rng.virtio_read(b, 10));
             Assert.Contains("completed a request with 0 bytes", LogText);
-            Assert.Equal(10L, rng.Read(b, 10));                             // reposted; the device behaves again
+            Assert.Equal(10L, rng.virtio_read(b, 10));                             // reposted; the device behaves again
             Assert.Equal(dev.Produced.Skip(128).Take(10), new System.Span<byte>(b, 10).ToArray());
         }
 
@@ -82,8 +82,8 @@ namespace GuestOS.Tests
             byte[] dst = Enumerable.Repeat((byte)0x5C, 256).ToArray();
             fixed (byte* p = dst)
             {
-                Assert.Equal(-(long)expected, rng.Read(p, 128));
-                Assert.Equal(-(long)expected, rng.Read(p, 1));              // sticky: the queue is broken
+                Assert.Equal(-(long)expected, rng.virtio_read(p, 128));
+                Assert.Equal(-(long)expected, rng.virtio_read(p, 1));              // sticky: the queue is broken
             }
             Assert.All(dst, x => Assert.Equal(0x5C, x));                    // not a byte written
             Assert.Equal(expected, rng.LastFatalError);
@@ -98,7 +98,7 @@ namespace GuestOS.Tests
             IoBus.Record = false;
             const uint n = 70000;
             byte[] buf = new byte[n];
-            fixed (byte* p = buf) Assert.Equal((long)n, rng.Read(p, n));
+            fixed (byte* p = buf) Assert.Equal((long)n, rng.virtio_read(p, n));
             Assert.Equal(dev.Produced.Take((int)n), buf);
             var ring = dev.Q(0).Ring;
             Assert.Equal((long)n, ring.Completions);
@@ -195,17 +195,17 @@ namespace GuestOS.Tests
             ulong before = VirtualTime.Ns;
             // A first deadline resets the silent device once; after a second the read fails,
             // and so does the next read (one more deadline), without another reset.
-            Assert.Equal(-(long)DriverError.Timeout, rng.Read(b, 64));
+            Assert.Equal(-(long)DriverError.Timeout, rng.virtio_read(b, 64));
             Assert.InRange(VirtualTime.Ns - before, 2000000UL, 2200000UL);
             Assert.Equal(1UL, rng.Resets);
             Assert.Contains("no completion after 1 ms (requests still posted), no DEVICE_NEEDS_RESET: resetting and re-initializing it", LogText);
             ulong requests = rng.Requests;
-            Assert.Equal(-(long)DriverError.Timeout, rng.Read(b, 64));
+            Assert.Equal(-(long)DriverError.Timeout, rng.virtio_read(b, 64));
             Assert.Equal(requests, rng.Requests);                           // the buffers stayed posted, not re-added
             Assert.Equal(1UL, rng.Resets);
 
             dev.NeverComplete = false;
-            Assert.Equal(64L, rng.Read(b, 64));
+            Assert.Equal(64L, rng.virtio_read(b, 64));
             Assert.Equal(dev.Produced.Skip(64).Take(64), new System.Span<byte>(b, 64).ToArray());
             Assert.Empty(dev.SpecViolations);
         }
@@ -230,9 +230,9 @@ namespace GuestOS.Tests
             var dev = new SimVirtioDevice { NeedsResetAfter = 0, NeedsResetEveryTime = true };
             var (rng, _) = Up(dev);
             byte* b = stackalloc byte[64];
-            Assert.Equal(-(long)DriverError.DeviceNeedsReset, rng.Read(b, 64));
+            Assert.Equal(-(long)DriverError.DeviceNeedsReset, rng.virtio_read(b, 64));
             Assert.Contains("again without completing anything since the last reset; giving up on it", LogText);
-            Assert.Equal(-(long)DriverError.DeviceNeedsReset, rng.Read(b, 1));   // sticky
+            Assert.Equal(-(long)DriverError.DeviceNeedsReset, rng.virtio_read(b, 1));   // sticky
             Assert.Equal(DriverError.DeviceNeedsReset, rng.LastFatalError);
         }
 
@@ -263,7 +263,7 @@ namespace GuestOS.Tests
             Assert.Contains("BARs as firmware assigned them", LogText);
             Assert.Contains(IoBus.Trace, a => a.Space == IoSpace.Port && a.Addr == 0xCF8);
             byte* b = stackalloc byte[16];
-            Assert.Equal(16L, r[0].Read(b, 16));
+            Assert.Equal(16L, r[0].virtio_read(b, 16));
             Assert.Equal(0x0007, dev.Command);                              // decode kept, bus master added
         }
 
@@ -278,7 +278,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, DriverStack.Start(cfg, null, out VirtioRng[] r));
             Assert.DoesNotContain(IoBus.Trace, a => a.Space == IoSpace.Port);
             byte* b = stackalloc byte[16];
-            Assert.Equal(16L, r[0].Read(b, 16));
+            Assert.Equal(16L, r[0].virtio_read(b, 16));
         }
 
         [Fact]
