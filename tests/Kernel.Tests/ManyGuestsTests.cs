@@ -12,7 +12,7 @@ namespace GuestOS.Kernel.Tests;
 // No throughput here: `make bench` (tools/bench many-guests) measures that.
 public partial class ManyGuestsTests(ITestOutputHelper output)
 {
-    private const int Guests = 2, Hostile = 2;
+    private const int Guests = 2, HostileSocket = 2;
 
     [Fact]
     public async Task Two_guests_lose_no_buffer_while_a_third_on_the_same_backend_breaks_its_ring_and_storms_resets()
@@ -30,7 +30,7 @@ public partial class ManyGuestsTests(ITestOutputHelper output)
         })).ToArray();
 
         // The storm lasts as long as the guests read (at least one round); then the proper re-init.
-        var storm = new HostileStorm(backend.SocketPathOf(Hostile));
+        var storm = new HostileStorm(backend.SocketPathOf(HostileSocket));
         var hostile = Task.Run(() =>
         {
             do storm.Round(); while (!runs.All(r => r.IsCompleted));
@@ -44,11 +44,16 @@ public partial class ManyGuestsTests(ITestOutputHelper output)
         var recovery = await hostile.WaitAsync(TimeSpan.FromSeconds(60));
         output.WriteLine($"hostile: {storm.Rounds} rounds, {storm.RingsBroken} rings broken, {storm.Resets} resets, " +
                          $"{storm.Disconnects} disconnects; served {recovery.TotalMilliseconds:F1} ms after its proper re-init");
-        // The backend saw the hostile ring break and come back, on socket 2 only.
-        Assert.Equal(2 * storm.Rounds, backend.Log.Count(l => l.Contains($"rng.sock{Hostile}: error: vring 0 broken by the guest")));
-        Assert.Contains(backend.Log, l => l.Contains($"rng.sock{Hostile}: vring 0: stopped; it was broken"));
-        Assert.DoesNotContain(backend.Log, l => l.Contains("broken") && !l.Contains($"rng.sock{Hostile}:"));
-        Assert.Equal(storm.Rounds + 1, backend.Log.Count(l => l.Contains($"rng.sock{Hostile}: frontend connected")));
+        // The backend saw the hostile ring break and come back, on socket 2 only. Its log comes
+        // through a pipe: wait (bounded) for the hostile guest's last connection to be in it.
+        string connected = $"rng.sock{HostileSocket}: frontend connected";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (backend.Log.Count(l => l.Contains(connected)) < storm.Rounds + 1 && clock.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(10);
+        Assert.Equal(2 * storm.Rounds, backend.Log.Count(l => l.Contains($"rng.sock{HostileSocket}: error: vring 0 broken by the guest")));
+        Assert.Contains(backend.Log, l => l.Contains($"rng.sock{HostileSocket}: vring 0: stopped; it was broken"));
+        Assert.DoesNotContain(backend.Log, l => l.Contains("broken") && !l.Contains($"rng.sock{HostileSocket}:"));
+        Assert.Equal(storm.Rounds + 1, backend.Log.Count(l => l.Contains(connected)));
     }
 
     [GeneratedRegex(@"^soak: read [1-9]\d* bytes in \d+ ms, \d+ requests, \d+ completions, \d+ in flight, 0 buffers unaccounted for$")]
