@@ -36,8 +36,7 @@ namespace GuestOS.Kernel
         // FNV-1a over a block; never 0 (0 marks an empty slot).
         private static ulong Hash(byte* block)
         {
-            ulong h = 14695981039346656037UL;
-            for (int i = 0; i < BlockSize; i++) { h ^= block[i]; h *= 1099511628211UL; }
+            ulong h = Fnv1a.Add(Fnv1a.OffsetBasis, block, BlockSize);
             return h == 0 ? 1 : h;
         }
 

@@ -18,7 +18,8 @@ namespace GuestOS.Kernel.Tests;
 public sealed partial class SeededEntropyFifo : IDisposable
 {
     public const int ChunkBytes = 64 * 1024;
-    private const ulong FnvOffsetBasis = 14695981039346656037UL, FnvPrime = 1099511628211UL;
+    internal const ulong FnvOffsetBasis = 14695981039346656037UL;
+    private const ulong FnvPrime = 1099511628211UL;
 
     private readonly ulong _seed;
     private readonly string _directory;
@@ -113,7 +114,7 @@ public sealed partial class SeededEntropyFifo : IDisposable
         return z ^ (z >> 31);
     }
 
-    private static ulong Fnv(ulong state, ReadOnlySpan<byte> data)
+    internal static ulong Fnv(ulong state, ReadOnlySpan<byte> data)
     {
         foreach (byte b in data) { state ^= b; state *= FnvPrime; }
         return state;

@@ -52,10 +52,5 @@ public class SeededEntropyFifoTests
         return data;
     }
 
-    private static ulong Fnv(ReadOnlySpan<byte> data)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in data) { h ^= b; h *= 1099511628211UL; }
-        return h;
-    }
+    private static ulong Fnv(ReadOnlySpan<byte> data) => SeededEntropyFifo.Fnv(SeededEntropyFifo.FnvOffsetBasis, data);
 }
