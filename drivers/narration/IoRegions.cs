@@ -31,7 +31,7 @@ namespace GuestOS.Drivers.Narration
             if (_bases == null) { _bases = new ulong[Max]; _lengths = new ulong[Max]; _kinds = new IoRegionKind[Max]; }
             for (int i = 0; i < _count; i++)
                 if (_bases[i] == start && _kinds[i] == kind) { _lengths[i] = length; return; }
-            if (_count == Max) return;                      // unnamed from here on, still correct
+            if (_count == Max) return;                      // not recorded from here on: never more than a few per device
             _bases[_count] = start; _lengths[_count] = length; _kinds[_count] = kind;
             _count++;
         }

@@ -84,10 +84,12 @@ namespace GuestOS.Drivers.Narration
 
         public static void Interrupts(VirtioDevice d)
         {
-            if (!Begin(d, Step.Interrupts)) return;
+            // Polling has no Linux counterpart: Linux would take INTx, which GuestOS does not route yet.
+            Step step = d.Vectors.Mode == VirtioIrqMode.Polling ? Step.Polling : Step.Interrupts;
+            if (!Begin(d, step)) return;
             Log.Write(VirtioPciVectors.vp_irq_mode_name(d.Vectors.Mode));
-            if (d.Vectors.Mode != VirtioIrqMode.Polling) Printk.Write(", %u in the table; configuration vector read back"u8, d.Vectors.TableSize);
-            End(Step.Interrupts);
+            if (step == Step.Interrupts) Printk.Write(", %u in the table; configuration vector read back"u8, d.Vectors.TableSize);
+            End(step);
         }
 
         public static void QueuesEnabled(VirtioDevice d, ushort queues)

@@ -14,7 +14,7 @@ namespace GuestOS.Drivers.Narration
     public enum Step : byte
     {
         PciEnable, Probe, Reset, Acknowledge, Driver, DeviceFeatures, DriverFeatures, FeaturesOk,
-        FeaturesOkCheck, Interrupts, Fallback, Queue, QueuesEnabled, DriverOk, RngReady, Kick, Completion,
+        FeaturesOkCheck, Interrupts, Polling, Fallback, Queue, QueuesEnabled, DriverOk, RngReady, Kick, Completion,
         Interrupt, NeedsReset, Stalled, Failed, Removed,
     }
 
@@ -41,6 +41,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.FeaturesOkCheck: return "features_ok_check"u8;
                 case Step.Queue: return "queue"u8;
                 case Step.Interrupts: return "interrupts"u8;
+                case Step.Polling: return "polling"u8;
                 case Step.QueuesEnabled: return "queues_enabled"u8;
                 case Step.Fallback: return "fallback"u8;
                 case Step.DriverOk: return "driver_ok"u8;
@@ -71,6 +72,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.FeaturesOkCheck: return "3.1.1 step 6"u8;
                 case Step.Queue: return "3.1.1 step 7, 4.1.5.1.3"u8;
                 case Step.Interrupts: return "4.1.5.1.2, 4.1.4.3"u8;
+                case Step.Polling: return "2.7.10"u8;
                 case Step.QueuesEnabled: return "3.1.1 step 7, 4.1.4.3"u8;
                 case Step.Fallback: return "4.1.5.1.2"u8;
                 case Step.DriverOk: return "3.1.1 step 8"u8;
@@ -100,6 +102,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.FeaturesOkCheck: return "virtio_features_ok -> vp_get_status"u8;
                 case Step.Queue: return "setup_vq, vp_active_vq, vp_modern_queue_vector, vp_modern_map_vq_notify"u8;
                 case Step.Interrupts: return "vp_find_vqs_msix -> vp_request_msix_vectors, vp_modern_config_vector"u8;
+                case Step.Polling: return "none: vp_find_vqs falls back to INTx (vp_find_vqs_intx)"u8;
                 case Step.QueuesEnabled: return "vp_modern_find_vqs -> vp_modern_set_queue_enable"u8;
                 case Step.Fallback: return "vp_find_vqs"u8;
                 case Step.DriverOk: return "virtio_device_ready -> vp_modern_set_status"u8;

@@ -56,7 +56,7 @@ public class MsixTests
         var run = Boot(arch, machine, 2, $"rng.bytes=64K {LinuxShape}", Rng(0, ",vectors=0"));
         Assert.True(run.Passed, run.Report());
         Assert.Contains(NarrationLine.In(run), l => l.Step == Step.Fallback && l.Text == "MSI-X, one vector shared by the queues and configuration changes not possible: no MSI-X capability; falling back");
-        Assert.Equal("polling (no interrupts)", StepLine(run, Step.Interrupts).Text);
+        Assert.Equal("polling (no interrupts)", StepLine(run, Step.Polling).Text);
         var s = Statistics(run);
         Assert.Equal(1024, s.Completions);
         Assert.Equal(0, s.Interrupts);
