@@ -55,16 +55,20 @@ kernels:
 
 # --- Debian packages: installed when root, otherwise the exact command is printed ---------
 deps: $(BUILD)/.deps
-$(BUILD)/.deps:
-	@missing=""; for c in $(DEBIAN_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+# $(call apt-install,COMMANDS,PACKAGES): if a command is missing, install the packages when root,
+# otherwise print the exact apt-get line and fail.
+apt-install = missing=""; for c in $(1); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
 	  else \
-	    echo "run: sudo apt-get install -y $(DEBIAN_PACKAGES)"; exit 1; \
+	    echo "run: sudo apt-get install -y $(2)"; exit 1; \
 	  fi; \
 	fi
+
+$(BUILD)/.deps:
+	@$(call apt-install,$(DEBIAN_COMMANDS),$(DEBIAN_PACKAGES))
 	@command -v dotnet >/dev/null || { echo "the .NET SDK 10 (dotnet) is required"; exit 1; }
 	@mkdir -p $(@D) && touch $@
 
@@ -227,10 +231,7 @@ FUZZ_SRC  := $(BACKEND_SRC) $(shell find tools/fuzz -name '*.cs' -o -name '*.csp
 
 .PHONY: fuzz fuzz-smoke fuzz-deps
 fuzz-deps:
-	@command -v afl-fuzz >/dev/null || { \
-	  echo "missing: afl-fuzz"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++; \
-	  else echo "run: sudo apt-get install -y afl++"; exit 1; fi; }
+	@$(call apt-install,afl-fuzz,afl++)
 
 $(SHARPFUZZ):
 	dotnet tool install --tool-path $(@D) SharpFuzz.CommandLine --version 2.3.0
