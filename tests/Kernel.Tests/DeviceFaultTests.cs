@@ -34,16 +34,7 @@ public class DeviceFaultTests
     public async Task Through_the_backend_the_error_only_reaches_QEMUs_log_and_the_stalled_guest_resets_and_is_served_again()
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath);
-        var run = await QemuRunner.RunAsync(new RunOptions
-        {
-            KernelPath = Kernels.Path(TargetArch.X86_64),
-            Arch = TargetArch.X86_64,
-            Machine = "q35",
-            Append = "rng.bytes=1M rng.timeout_ms=1000 fault=avail-head",
-            SharedMemory = true,
-            QemuExtra = backend.QemuArguments,
-            Timeout = TimeSpan.FromSeconds(120),
-        });
+        var run = await QemuRunner.RunAsync(Kernels.WithBackend(TargetArch.X86_64, "q35", backend, "rng.bytes=1M rng.timeout_ms=1000 fault=avail-head"));
         await backend.DisposeAsync();
         string log = "\nbackend log:\n" + string.Join('\n', backend.Log);
         Assert.True(run.Passed, run.Report() + log);

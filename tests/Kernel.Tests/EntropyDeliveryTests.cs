@@ -37,17 +37,7 @@ public partial class EntropyDeliveryTests
     internal static async Task<RunResult> RunThroughBackend(SeededEntropyFifo entropy, TargetArch arch, string machine, int gic, string append)
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, entropy.BackendArguments);
-        var run = await QemuRunner.RunAsync(new RunOptions
-        {
-            KernelPath = Kernels.Path(arch),
-            Arch = arch,
-            Machine = machine,
-            GicVersion = gic,
-            Append = append,
-            SharedMemory = true,
-            QemuExtra = backend.QemuArguments,
-            Timeout = TimeSpan.FromSeconds(120),
-        });
+        var run = await QemuRunner.RunAsync(Kernels.WithBackend(arch, machine, backend, append, gic));
         await backend.DisposeAsync();
         Assert.True(run.Passed, run.Report() + "\nbackend log:\n" + string.Join('\n', backend.Log));
         return run;

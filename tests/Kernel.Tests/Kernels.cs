@@ -27,6 +27,21 @@ public static class Kernels
         }
     }
 
+    // A run whose entropy device is vhost-user-rng-pci on socket `socket` of our backend
+    // (guest RAM shared with it through a memfd).
+    public static RunOptions WithBackend(TargetArch arch, string machine, VhostUserRngBackend backend, string append,
+                                         int gic = 2, int socket = 0) => new()
+    {
+        KernelPath = Path(arch),
+        Arch = arch,
+        Machine = machine,
+        GicVersion = gic,
+        Append = append,
+        SharedMemory = true,
+        QemuExtra = backend.QemuArgumentsFor(socket),
+        Timeout = TimeSpan.FromSeconds(120),
+    };
+
     public static RunResult Boot(TargetArch arch, string append = "", string? machine = null, string? cpu = null,
                                  int gic = 2, int timeoutSeconds = 60, string? kernelPath = null)
         => QemuRunner.Run(new RunOptions

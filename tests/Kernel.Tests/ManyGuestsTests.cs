@@ -18,16 +18,9 @@ public partial class ManyGuestsTests(ITestOutputHelper output)
     public async Task Two_guests_lose_no_buffer_while_a_third_on_the_same_backend_breaks_its_ring_and_storms_resets()
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, socketCount: 3);
-        var runs = Enumerable.Range(0, Guests).Select(i => QemuRunner.RunAsync(new RunOptions
-        {
-            KernelPath = Kernels.Path(TargetArch.X86_64),
-            Arch = TargetArch.X86_64,
-            Machine = "q35",
-            Append = "rng.seconds=10 quiet",   // soak: fails the guest on a lost or twice-completed buffer
-            SharedMemory = true,
-            QemuExtra = backend.QemuArgumentsFor(i),
-            Timeout = TimeSpan.FromSeconds(120),
-        })).ToArray();
+        var runs = Enumerable.Range(0, Guests).Select(i => QemuRunner.RunAsync(
+            // soak: fails the guest on a lost or twice-completed buffer
+            Kernels.WithBackend(TargetArch.X86_64, "q35", backend, "rng.seconds=10 quiet", socket: i))).ToArray();
 
         // The storm lasts as long as the guests read (at least one round); then the proper re-init.
         var storm = new HostileStorm(backend.SocketPathOf(HostileSocket));

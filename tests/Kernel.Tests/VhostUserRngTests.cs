@@ -13,7 +13,7 @@ public class VhostUserRngTests
     public async Task The_guest_reads_a_MiB_through_the_backend(TargetArch arch, string machine)
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath);
-        var run = await QemuRunner.RunAsync(Options(arch, machine, backend, "rng.bytes=1M quiet"));
+        var run = await QemuRunner.RunAsync(Kernels.WithBackend(arch, machine, backend, "rng.bytes=1M quiet"));
         await backend.DisposeAsync();
         Assert.True(run.Passed, run.Report() + LogOf(backend));
         Assert.True(run.Printed("entropy: read 1048576 bytes from 1 device(s)"), run.Report());
@@ -27,7 +27,7 @@ public class VhostUserRngTests
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, ["--period", "100", "--max-bytes", "32768"], connectMode: true);
         var readingStarted = new TaskCompletionSource();
-        var options = Options(TargetArch.X86_64, "q35", backend, "rng.bytes=512K") with
+        var options = Kernels.WithBackend(TargetArch.X86_64, "q35", backend, "rng.bytes=512K") with
         {
             OnConsoleLine = line => { if (line.Text.Contains("first completion")) readingStarted.TrySetResult(); },
         };
@@ -47,7 +47,7 @@ public class VhostUserRngTests
     public async Task A_backend_killed_under_load_and_restarted_loses_and_duplicates_no_buffer()
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath, ["-vv"], connectMode: true);
-        var run = await RunKillingTheBackendOnceAsync(backend, Options(TargetArch.X86_64, "q35", backend, "rng.seconds=6 quiet"),
+        var run = await RunKillingTheBackendOnceAsync(backend, Kernels.WithBackend(TargetArch.X86_64, "q35", backend, "rng.seconds=6 quiet"),
             guest => WaitForAsync(() => backend.Log.Count(l => l.Contains(" buffer(s) filled ")) >= 200, "200 batches filled", guest));
         await backend.DisposeAsync();
 
@@ -120,17 +120,6 @@ public class VhostUserRngTests
             await Task.Delay(10);
         }
     }
-
-    private static RunOptions Options(TargetArch arch, string machine, VhostUserRngBackend backend, string append) => new()
-    {
-        KernelPath = Kernels.Path(arch),
-        Arch = arch,
-        Machine = machine,
-        Append = append,
-        SharedMemory = true,
-        QemuExtra = backend.QemuArguments,
-        Timeout = TimeSpan.FromSeconds(120),
-    };
 
     private static string LogOf(VhostUserRngBackend backend) => "\nbackend log:\n" + string.Join('\n', backend.Log);
 }
