@@ -136,5 +136,14 @@ namespace GuestOS.Kernel.Arch
             if (gicVersion == 2) GicV2.EndOfInterrupt(ack);
             else GicV3.EndOfInterrupt(intid);
         }
+
+        // Wired interrupts: not yet routed on this architecture.
+        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler) => false;
+
+        internal static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+        {
+            irq = default;
+            return false;
+        }
     }
 }

@@ -71,5 +71,8 @@ namespace GuestOS.Kernel.Arch
             else Log.Write(", no MSI controller"u8);
             Log.Line();
         }
+
+        // The virtio-mmio transports the platform describes (none found yet on this architecture).
+        internal static Drivers.Virtio.VirtioMmioSlot[] VirtioMmioSlots() => new Drivers.Virtio.VirtioMmioSlot[0];
     }
 }

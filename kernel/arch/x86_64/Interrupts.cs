@@ -62,5 +62,14 @@ namespace GuestOS.Kernel.Arch
 
         internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
             => Panic.Halt("interrupts: x86 cannot raise an MSI without a device"u8);
+
+        // Wired interrupts: not yet routed on this architecture.
+        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler) => false;
+
+        internal static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+        {
+            irq = default;
+            return false;
+        }
     }
 }
