@@ -30,7 +30,8 @@ namespace GuestOS.Kernel.Arch
             KernelMain.Banner(ref boot);
             Idt.Install();
             Timer.Calibrate();
-            Interrupts.Init();
+            Acpi.Rsdp = boot.AcpiRsdp;
+            Interrupts.Init(boot.AcpiRsdp);
             WakeupTimer.Init();
             KernelMain.Run(ref boot);
         }
