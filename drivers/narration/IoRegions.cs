@@ -42,6 +42,19 @@ namespace GuestOS.Drivers.Narration
 
         public static void Reset() { _count = 0; }
 
+        // Forget a region that turned out to hold no device (an empty virtio-mmio slot), so
+        // that 32 empty slots do not use up the table.
+        public static void Remove(ulong start)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                if (_bases[i] != start) continue;
+                _count--;
+                _bases[i] = _bases[_count]; _lengths[i] = _lengths[_count]; _kinds[i] = _kinds[_count]; _ports[i] = _ports[_count];
+                return;
+            }
+        }
+
         // The region holding addr (an I/O port when port is set), or -1.
         internal static int Find(bool port, ulong addr)
         {

@@ -87,7 +87,7 @@ namespace GuestOS.Tests
             var (e, r) = Start(dev);
             Assert.Equal(DriverError.MmioBadMagic, e);
             Assert.Empty(r);
-            Assert.Contains("virtio_mmio@a003e00: wrong magic value 0x12345678", LogText);
+            Assert.Contains("a003e00.virtio_mmio: wrong magic value 0x12345678", LogText);
         }
 
         [Fact]
@@ -96,7 +96,7 @@ namespace GuestOS.Tests
             var dev = new SimMmioDevice(2) { Version = 3 };
             var (e, _) = Start(dev);
             Assert.Equal(DriverError.MmioBadVersion, e);
-            Assert.Contains("virtio_mmio@a003e00: version 3 not supported", LogText);
+            Assert.Contains("a003e00.virtio_mmio: version 3 not supported", LogText);
         }
 
         [Fact]

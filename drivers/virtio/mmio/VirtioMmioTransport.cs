@@ -33,21 +33,24 @@ namespace GuestOS.Drivers.Virtio
             IoRegions.Add(b, size, IoRegionKind.VirtioMmio);
 
             uint magic = Io.ioread32(b + VirtioMmioRegs.VIRTIO_MMIO_MAGIC_VALUE);
-            if (magic != VirtioMmioRegs.VIRTIO_MMIO_MAGIC)
+            uint version = magic == VirtioMmioRegs.VIRTIO_MMIO_MAGIC ? Io.ioread32(b + VirtioMmioRegs.VIRTIO_MMIO_VERSION) : 0;
+            uint id = version == 1 || version == 2 ? Io.ioread32(b + VirtioMmioRegs.VIRTIO_MMIO_DEVICE_ID) : 0;
+            if (id == 0)
             {
-                err = DriverError.MmioBadMagic;
-                probe_error(slot, "wrong magic value %#x (expected 0x74726976 \"virt\")"u8, magic);
-                return null;
+                IoRegions.Remove(b);
+                AccessLog.Clear();
+                if (magic != VirtioMmioRegs.VIRTIO_MMIO_MAGIC)
+                {
+                    err = DriverError.MmioBadMagic;
+                    probe_error(slot, "wrong magic value %#x (expected 0x74726976 \"virt\")"u8, magic);
+                }
+                else if (version != 1 && version != 2)
+                {
+                    err = DriverError.MmioBadVersion;
+                    probe_error(slot, "version %u not supported (1 legacy, 2 virtio 1.x)"u8, version);
+                }
+                return null;    // else device id 0: an empty slot
             }
-            uint version = Io.ioread32(b + VirtioMmioRegs.VIRTIO_MMIO_VERSION);
-            if (version < 1 || version > 2)
-            {
-                err = DriverError.MmioBadVersion;
-                probe_error(slot, "version %u not supported (1 legacy, 2 virtio 1.x)"u8, version);
-                return null;
-            }
-            uint id = Io.ioread32(b + VirtioMmioRegs.VIRTIO_MMIO_DEVICE_ID);
-            if (id == 0) { AccessLog.Clear(); return null; }
 
             VirtioMmioTransport t = new VirtioMmioTransport();
             t.Slot = slot;
@@ -63,7 +66,8 @@ namespace GuestOS.Drivers.Virtio
             return t;
         }
 
-        public override void WriteName() { Printk.Write("virtio_mmio@%x"u8, Slot.Phys); }
+        // Linux's name for the platform device: "a003e00.virtio_mmio".
+        public override void WriteName() { Printk.Write("%x.virtio_mmio"u8, Slot.Phys); }
 
         // "We should never be setting status to 0" (vm_set_status): 0 is reset's.
         public override byte get_status() { return (byte)Io.ioread32(Base + VirtioMmioRegs.VIRTIO_MMIO_STATUS); }
@@ -220,7 +224,7 @@ namespace GuestOS.Drivers.Virtio
 
         private static void probe_error(VirtioMmioSlot slot, ReadOnlySpan<byte> format, ulong value)
         {
-            Printk.Write("virtio_mmio@%x: "u8, slot.Phys);
+            Printk.Write("virtio_mmio %x.virtio_mmio: "u8, slot.Phys);
             Printk.Write(format, value);
             Printk.Line(" [virtio_mmio_probe]"u8);
         }
