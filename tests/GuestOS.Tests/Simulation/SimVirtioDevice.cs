@@ -234,9 +234,19 @@ namespace GuestOS.Tests.Simulation
 
         private bool MsixOn => Msix != null && Msix.Enabled;
 
-        private ulong LegacyRead(ulong off, int width)
+        // One driver, one interface: a transitional device driven through its modern capabilities
+        // must not see legacy register accesses, and the other way round.
+        public bool Modern;                     // the driver used the common configuration
+
+        private void LegacyAccess(string what, ulong off)
         {
             Legacy = true;
+            if (Modern) Violation($"legacy I/O BAR {what} +0x{off:x} on a device driven through the modern interface");
+        }
+
+        private ulong LegacyRead(ulong off, int width)
+        {
+            LegacyAccess("read", off);
             if (LegacyWidth(off) != width) Violation($"legacy+0x{off:x} read with width {width} (field width {LegacyWidth(off)})");
             var q = Selected;
             switch (off)
@@ -257,7 +267,7 @@ namespace GuestOS.Tests.Simulation
 
         private void LegacyWrite(ulong off, int width, ulong value)
         {
-            Legacy = true;
+            LegacyAccess("write", off);
             if (LegacyWidth(off) != width) Violation($"legacy+0x{off:x} written with width {width} (field width {LegacyWidth(off)})");
             if (_resetUnconfirmed && !(off == 18 && value == 0))
                 Violation($"legacy+0x{off:x} written before device_status read back 0 after the reset");
@@ -297,6 +307,8 @@ namespace GuestOS.Tests.Simulation
 
         private ulong CommonRead(ulong off, int width)
         {
+            Modern = true;
+            if (Legacy) Violation($"common+0x{off:x2} read on a device driven through the legacy interface");
             CheckWidth(off, width);
             var q = Selected;
             switch (off)
@@ -329,6 +341,8 @@ namespace GuestOS.Tests.Simulation
 
         private void CommonWrite(ulong off, int width, ulong value)
         {
+            Modern = true;
+            if (Legacy) Violation($"common+0x{off:x2} written on a device driven through the legacy interface");
             CheckWidth(off, width);
             if (_resetUnconfirmed && !(off == 0x14 && value == 0))
                 Violation($"common+0x{off:x2} written before device_status read back 0 after the reset (§4.1.4.3.2)");
@@ -448,6 +462,7 @@ namespace GuestOS.Tests.Simulation
             Status = 0;
             DriverFeatures = 0;
             LegacyPfn = 0;
+            Legacy = Modern = false;
             DeviceFeatureSelect = DriverFeatureSelect = 0;
             FeaturesRead0 = FeaturesRead1 = false;
             QueueSelect = 0;
