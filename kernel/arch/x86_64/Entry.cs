@@ -30,8 +30,8 @@ namespace GuestOS.Kernel.Arch
             KernelMain.Banner(ref boot);
             Idt.Install();
             Timer.Calibrate();
-            Acpi.Rsdp = boot.AcpiRsdp;
-            Interrupts.Init(boot.AcpiRsdp);
+            Acpi.Rsdp = boot.AcpiRsdp;        // the MADT (Interrupts.Init) and the DSDT need it later
+            Interrupts.Init();
             WakeupTimer.Init();
             KernelMain.Run(ref boot);
         }

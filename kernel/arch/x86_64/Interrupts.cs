@@ -14,12 +14,12 @@ namespace GuestOS.Kernel.Arch
         private static uint nextVector = FirstVector;
         internal static ulong Taken, Unexpected;
 
-        internal static void Init(ulong acpiRsdp)
+        internal static void Init()
         {
             handlers = new InterruptHandler[256];
             LegacyPic.RemapAndMask();
             LocalApic.Init();
-            Madt.Parse(acpiRsdp);             // the IOAPICs, all lines masked, and the ISA overrides
+            Madt.Parse(Acpi.Rsdp);            // the IOAPICs, all lines masked, and the ISA overrides
         }
 
         internal static bool AllocateVector(InterruptHandler handler, out uint vector)
