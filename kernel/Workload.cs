@@ -91,8 +91,13 @@ namespace GuestOS.Kernel
         {
             Log.Write("BENCH-DRIVER_OK rng guest_us="u8); Log.Dec(rng.DriverOkNs / 1000);
             Log.Write(" buffers="u8); Log.Dec(rng.BufferCount); Log.Write(" bufsize="u8); Log.Dec(rng.BufferSize);
-            Log.Write(" irq="u8); Log.Write(rng.IrqMode == Drivers.Virtio.VirtioIrqMode.Polling ? "poll"u8 : "msix"u8);
+            Drivers.Virtio.VirtioIrqMode mode = rng.IrqMode;
+            Log.Write(" irq="u8); Log.Write(mode == Drivers.Virtio.VirtioIrqMode.Polling ? "poll"u8 : mode == Drivers.Virtio.VirtioIrqMode.Wired ? "wired"u8 : "msix"u8);
             Log.Write(" ring="u8); Log.Write(rng.RingPacked ? "packed"u8 : "split"u8);
+            Drivers.Virtio.VirtioTransportKind kind = rng.Transport.Kind;
+            Log.Write(" transport="u8);
+            Log.Write(kind == Drivers.Virtio.VirtioTransportKind.PciModern ? "pci"u8 : kind == Drivers.Virtio.VirtioTransportKind.PciLegacy ? "pci-legacy"u8
+                      : kind == Drivers.Virtio.VirtioTransportKind.MmioModern ? "mmio"u8 : "mmio-legacy"u8);
             Log.Line();
             byte[] chunk = new byte[BenchChunkBytes];
             ulong irqs = rng.Interrupts, kicks = rng.Kicks, completions = rng.Completions;

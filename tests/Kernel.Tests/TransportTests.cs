@@ -87,5 +87,27 @@ public partial class TransportTests
         Assert.Single(NarrationLine.In(run), s => s.Step == Step.InterruptLine);
     }
 
+    // The benchmark line names the transport and the wired line, so make bench can put
+    // virtio-mmio beside virtio-pci.
+    [Theory]
+    [InlineData("x86_64", "microvm", "", "mmio-legacy")]
+    [InlineData("aarch64", "virt", "-global virtio-mmio.force-legacy=false", "mmio")]
+    public void Rng_bench_names_the_transport(string arch, string machine, string extra, string transport)
+    {
+        var target = TargetArchNames.Parse(arch);
+        var run = QemuRunner.Run(new RunOptions
+        {
+            KernelPath = Kernels.Path(target), Arch = target, Machine = machine,
+            Append = "rng.bench=4M quiet", Timeout = TimeSpan.FromSeconds(120),
+            QemuExtra = [.. Source, .. extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)],
+            Devices = ["virtio-rng-device,rng=rng0"],
+        });
+        Assert.True(run.Passed, run.Report());
+        var b = GuestBenchLines.Parse(run);
+        Assert.Equal((transport, "wired"), (b.Transport, b.Irq));
+        Assert.Equal(4L << 20, b.Bytes);
+        Assert.InRange(b.Interrupts, 1, b.Completions);
+    }
+
     private static string Encoding(Step s) => System.Text.Encoding.ASCII.GetString(Steps.Name(s));
 }

@@ -140,7 +140,7 @@ public class VirtioRngTests
         var run = Boot(arch, machine, 2, "rng.bench=4M quiet" + extra, Rng(0, ",disable-legacy=on"));
         Assert.True(run.Passed, run.Report());
         var b = GuestBenchLines.Parse(run);
-        Assert.Equal((8, 16384, irq, "split"), (b.Buffers, b.BufferSize, b.Irq, b.Ring));
+        Assert.Equal((8, 16384, irq, "split", "pci"), (b.Buffers, b.BufferSize, b.Irq, b.Ring, b.Transport));
         Assert.Equal(4L << 20, b.Bytes);
         Assert.InRange(b.Completions, 256 - 8, 256 + 8);
         Assert.InRange(b.Interrupts, 0, irq == "poll" ? 0 : b.Completions);

@@ -5,13 +5,16 @@ namespace GuestOS.Runner;
 /// <summary>
 /// The lines the kernel prints in benchmark mode (rng.bench=N, kernel/Workload.cs), parsed in
 /// one place for tools/bench and the tests:
-///   BENCH-DRIVER_OK rng guest_us=T buffers=B bufsize=S irq=msix|poll ring=split|packed
+///   BENCH-DRIVER_OK rng guest_us=T buffers=B bufsize=S irq=msix|wired|poll ring=split|packed transport=pci|pci-legacy|mmio|mmio-legacy
 ///   BENCH-START rng
 ///   BENCH-END rng bytes=N guest_us=T irqs=I kicks=K completions=C
 /// </summary>
 public sealed partial record GuestBenchLines(long DriverOkUs, int Buffers, int BufferSize, string Irq, string Ring,
                                              long Bytes, long WindowUs, long Interrupts, long Kicks, long Completions)
 {
+    /// <summary>The virtio transport the device was driven through.</summary>
+    public string Transport { get; init; } = "pci";
+
     /// <summary>The run's BENCH lines, or an exception naming what is missing or malformed.</summary>
     public static GuestBenchLines Parse(RunResult run)
     {
@@ -22,7 +25,7 @@ public sealed partial record GuestBenchLines(long DriverOkUs, int Buffers, int B
         return new GuestBenchLines(long.Parse(ok.Groups[1].Value), int.Parse(ok.Groups[2].Value), int.Parse(ok.Groups[3].Value),
                                    ok.Groups[4].Value, ok.Groups[5].Value,
                                    long.Parse(end.Groups[1].Value), long.Parse(end.Groups[2].Value), long.Parse(end.Groups[3].Value),
-                                   long.Parse(end.Groups[4].Value), long.Parse(end.Groups[5].Value));
+                                   long.Parse(end.Groups[4].Value), long.Parse(end.Groups[5].Value)) { Transport = ok.Groups[6].Value };
     }
 
     private static string Single(RunResult run, string prefix)
@@ -32,7 +35,7 @@ public sealed partial record GuestBenchLines(long DriverOkUs, int Buffers, int B
         return lines[0].Text;
     }
 
-    [GeneratedRegex(@"^BENCH-DRIVER_OK rng guest_us=(\d+) buffers=(\d+) bufsize=(\d+) irq=(msix|poll) ring=(split|packed)$")]
+    [GeneratedRegex(@"^BENCH-DRIVER_OK rng guest_us=(\d+) buffers=(\d+) bufsize=(\d+) irq=(msix|wired|poll) ring=(split|packed) transport=(pci|pci-legacy|mmio|mmio-legacy)$")]
     private static partial Regex DriverOkLine();
 
     [GeneratedRegex(@"^BENCH-END rng bytes=(\d+) guest_us=(\d+) irqs=(\d+) kicks=(\d+) completions=(\d+)$")]
