@@ -4,8 +4,8 @@ namespace GuestOS.Kernel.Memory
 {
     // Physically contiguous 4 KiB pages for DMA buffers and page tables: a bitmap over one
     // RAM region with first-fit search. Pages come back zeroed unless the caller says a device
-    // overwrites them first (zeroing is a store per 8 bytes under TCG: 4 MiB of entropy buffers
-    // cost about 13 ms of guest time before DRIVER_OK).
+    // overwrites them first: under TCG zeroing is a store per 8 bytes and a host page fault per
+    // new page (4 MiB of entropy buffers measured 13 ms of guest time before DRIVER_OK, busy host).
     public static unsafe class PageAllocator
     {
         public const ulong PageSize = 4096;
