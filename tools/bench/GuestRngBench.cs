@@ -73,6 +73,7 @@ public static class GuestRngBench
         }
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
         Console.WriteLine($"(medians of {runs} runs; MB = 10^6 bytes; x Linux and x ceiling against the row of the same device; " +
+                          "ceilings' CPU is the measuring process's own, under 'backend'; Linux's MB/s is host time around dd; " +
                           $"host load average at the end: {load} on {Environment.ProcessorCount} CPUs)");
         string json = Path.Combine(Paths.Root, "build", "bench", "guest-rng.json");
         Directory.CreateDirectory(Path.GetDirectoryName(json)!);
