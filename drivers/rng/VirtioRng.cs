@@ -27,8 +27,13 @@ namespace GuestOS.Drivers.Rng
     public sealed unsafe class VirtioRng
     {
         public const ushort REQUESTQ = 0;
-        public const uint DefaultBufferSize = 16384;
+        public const uint MinBufferSize = 16384;
         public const uint MaxBufferSize = 1 << 20;
+        // Default buffer size: this much in flight, over however many buffers the negotiated
+        // queue holds (vhost-user-rng-pci: 4 x 1 MiB; virtio-rng-pci: 8 x 512 KiB). Each buffer
+        // costs at most one kick and one interrupt, and a device round trip (tens to hundreds
+        // of us under TCG) must be covered by the data already in flight.
+        public const uint InFlightBytes = 4 << 20;
         public const uint MaxBuffers = 64;                  // ring entries used at most (the ring is capped to this)
         public const ulong DefaultTimeoutNs = 10000000000;  // 10 s (rate-limited backends are slow)
         private const uint MaxResetsWithoutProgress = 1;
@@ -92,8 +97,7 @@ namespace GuestOS.Drivers.Rng
             vi.Index = index;
             vi.Vdev = vdev;
             vi.TimeoutNs = ProbeTimeoutNs != 0 ? ProbeTimeoutNs : DefaultTimeoutNs;
-            vi.BufferSize = ProbeBufferSize != 0 ? ProbeBufferSize : DefaultBufferSize;
-            if (vi.BufferSize > MaxBufferSize) vi.BufferSize = MaxBufferSize;
+            vi.BufferSize = ProbeBufferSize < MaxBufferSize ? ProbeBufferSize : MaxBufferSize;   // 0: from the queue size
             vi.BufferCount = ProbeBuffers != 0 && ProbeBuffers < MaxBuffers ? ProbeBuffers : MaxBuffers;
 
             err = vi.virtrng_init();
@@ -121,6 +125,7 @@ namespace GuestOS.Drivers.Rng
             if (_bufs == null)
             {
                 if (BufferCount > _vq.Num) BufferCount = _vq.Num;
+                if (BufferSize == 0) BufferSize = virtrng_buffer_size(BufferCount);
                 err = virtrng_alloc_buffers();
                 if (err != DriverError.Ok) { Vdev.virtio_fail(); return err; }
             }
@@ -138,6 +143,13 @@ namespace GuestOS.Drivers.Rng
             return kick();
         }
 
+        // InFlightBytes over `count` buffers, within [MinBufferSize, MaxBufferSize].
+        public static uint virtrng_buffer_size(uint count)
+        {
+            uint size = InFlightBytes / count;
+            return size < MinBufferSize ? MinBufferSize : size > MaxBufferSize ? MaxBufferSize : size;
+        }
+
         private DriverError virtrng_alloc_buffers()
         {
             _bufs = new DmaBuffer[BufferCount];
@@ -145,7 +157,7 @@ namespace GuestOS.Drivers.Rng
             _ready = new uint[BufferCount];
             for (uint b = 0; b < BufferCount; b++)
             {
-                _bufs[b] = Dma.AllocCoherent(BufferSize);
+                _bufs[b] = Dma.AllocCoherentUninitialized(BufferSize);   // the device writes before we read
                 if (_bufs[b].IsNull)
                 {
                     for (uint f = 0; f < b; f++) Dma.FreeCoherent(_bufs[f]);

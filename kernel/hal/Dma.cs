@@ -8,10 +8,16 @@ namespace GuestOS.Hal
 
     public static unsafe class Dma
     {
-        public static DmaBuffer AllocCoherent(ulong size)
+        public static DmaBuffer AllocCoherent(ulong size) => Alloc(size, zero: true);
+
+        // For buffers the device writes before the driver reads them (and the driver reads only
+        // what the device reported writing): not zeroed.
+        public static DmaBuffer AllocCoherentUninitialized(ulong size) => Alloc(size, zero: false);
+
+        private static DmaBuffer Alloc(ulong size, bool zero)
         {
             ulong pages = (size + PageAllocator.PageSize - 1) / PageAllocator.PageSize;
-            ulong phys = PageAllocator.Allocate(pages);
+            ulong phys = zero ? PageAllocator.Allocate(pages) : PageAllocator.AllocateUninitialized(pages);
             DmaBuffer buffer = default;
             if (phys == 0) return buffer;
             buffer.Virt = (byte*)phys;

@@ -48,7 +48,7 @@ public class TraceTests
         string text = Timeline.Render(t, run.QemuStartedAt);
         Assert.True(t.FindIndex(e => e.Kind == TimelineKind.VhostDevStart) is >= 0, text);
         Assert.Contains(t, e => e.Kind == TimelineKind.Kick);
-        // GuestOS posts its whole queue of 16 KiB buffers with one kick; the backend fills them
+        // GuestOS posts its whole queue of buffers with one kick; the backend fills them
         // and calls, and the call reaches the guest as an MSI-X message.
         Assert.Contains(t, e => e.Layer == Layer.Backend && e.Kind == TimelineKind.Completion && e.Text.Contains("filled (") && !e.Text.Contains("(0 bytes)"));
         Assert.Contains(t, e => e.Kind == TimelineKind.Call);

@@ -73,7 +73,7 @@ namespace GuestOS.Tests
             long got;
             int read = 4096;
             ulong before = VirtualTime.Ns;
-            while ((got = rng.virtio_read(b, 4096)) > 0) read += (int)got;     // what was filled already (whole 16 KiB buffers)
+            while ((got = rng.virtio_read(b, 4096)) > 0) read += (int)got;     // what was filled already (whole buffers)
             // One deadline, a reset and re-initialisation, a second deadline: then the read fails.
             Assert.Equal(-(long)DriverError.Timeout, got);
             Assert.InRange(VirtualTime.Ns - before, 2000000UL, 2200000UL);
@@ -135,10 +135,28 @@ namespace GuestOS.Tests
             Assert.Empty(dev.SpecViolations);                       // e.g. no queue enabled twice
         }
 
+        // Without rng.bufsize, 4 MiB in flight over the buffers the negotiated queue holds (the
+        // driver uses at most 64 entries), within 16 KiB .. 1 MiB; rng.bufsize still wins.
+        [Theory]
+        [InlineData(4, 0u, 4u, 1u << 20)]          // vhost-user-rng-pci's queue
+        [InlineData(8, 0u, 8u, 512u << 10)]        // virtio-rng-pci's
+        [InlineData(256, 0u, 64u, 64u << 10)]
+        [InlineData(2, 0u, 2u, 1u << 20)]          // capped at MaxBufferSize
+        [InlineData(8, 4096u, 8u, 4096u)]          // rng.bufsize=4096
+        public void DefaultBufferSizeFollowsTheNegotiatedQueueSize(ushort queueSize, uint probeSize, uint buffers, uint size)
+        {
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBufferSize = probeSize;
+            var (rng, dev) = Up(new SimVirtioDevice(new SimVirtioOptions { QueueSize = queueSize }));
+            Assert.Equal((buffers, size), (rng.BufferCount, rng.BufferSize));
+            Assert.Equal(dev.Produced.Take(50000), Read(rng, 50000));
+            Assert.Empty(dev.SpecViolations);
+        }
+
         [Fact]
         public void ConfigurationInterruptWithNeedsResetIsRecovered()
         {
             var dev = new SimVirtioDevice { NeedsResetAfter = 20 };
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBufferSize = 16384;   // 20 completions fall inside the 600000 bytes read
             var (rng, _) = Up(dev);
             byte[] got = Read(rng, 600000);
             // Up to the reset, exactly what the device produced; filled buffers not yet read

@@ -69,6 +69,7 @@ namespace GuestOS.Tests
         public void ConfigurationChangeArrivesByIntxToo()
         {
             var dev = new SimVirtioDevice(new SimVirtioOptions { MsixVectors = 0 }) { NeedsResetAfter = 3 };
+            VirtioRng.ProbeBufferSize = 16384;                       // 3 completions inside the 100000 bytes
             var (rng, _) = UpX86(dev);
             ReadAll(rng, 100000);                                    // crosses the reset
             Assert.Equal(1UL, rng.Resets);

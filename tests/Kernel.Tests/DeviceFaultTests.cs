@@ -20,7 +20,8 @@ public class DeviceFaultTests
     [InlineData("aarch64", "virt")]
     public void A_broken_ring_makes_QEMU_ask_for_a_reset_and_the_driver_reads_on(string arch, string machine)
     {
-        var run = Boot(arch, machine, 2, "rng.bytes=1M fault=avail-head", Rng(0, ",disable-legacy=on"));
+        // 16 KiB buffers: the 20th buffer made available lies well inside the 1 MiB read.
+        var run = Boot(arch, machine, 2, "rng.bytes=1M rng.bufsize=16K fault=avail-head", Rng(0, ",disable-legacy=on"));
         Assert.True(run.Passed, run.Report());
         Assert.Contains(run.QemuStderr, l => l.Text.Contains("Guest says index 8 is available"));
         var needsReset = StepLine(run, Step.NeedsReset);
@@ -34,7 +35,7 @@ public class DeviceFaultTests
     public async Task Through_the_backend_the_error_only_reaches_QEMUs_log_and_the_stalled_guest_resets_and_is_served_again()
     {
         await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath);
-        var run = await QemuRunner.RunAsync(Kernels.WithBackend(TargetArch.X86_64, "q35", backend, "rng.bytes=1M rng.timeout_ms=1000 fault=avail-head"));
+        var run = await QemuRunner.RunAsync(Kernels.WithBackend(TargetArch.X86_64, "q35", backend, "rng.bytes=1M rng.bufsize=16K rng.timeout_ms=1000 fault=avail-head"));
         await backend.DisposeAsync();
         string log = "\nbackend log:\n" + string.Join('\n', backend.Log);
         Assert.True(run.Passed, run.Report() + log);

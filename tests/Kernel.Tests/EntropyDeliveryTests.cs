@@ -26,7 +26,8 @@ public partial class EntropyDeliveryTests
     public async Task Sixty_second_soak_loses_duplicates_and_reorders_nothing()
     {
         using var entropy = new SeededEntropyFifo(seed: 60);
-        var run = await RunThroughBackend(entropy, TargetArch.X86_64, "q35", 2, "rng.seconds=60 quiet");
+        // 16 KiB buffers (not the default 1 MiB ones): many completions, the ring indexes wrapping often.
+        var run = await RunThroughBackend(entropy, TargetArch.X86_64, "q35", 2, "rng.seconds=60 rng.bufsize=16K quiet");
         var m = SoakLine().Match(run.Lines.Single(l => l.Text.StartsWith("soak: read")).Text);
         Assert.True(m.Success, run.Report());
         long read = long.Parse(m.Groups[1].Value), completions = long.Parse(m.Groups[2].Value);

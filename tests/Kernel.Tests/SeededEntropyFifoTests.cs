@@ -7,7 +7,7 @@ namespace GuestOS.Kernel.Tests;
 // repeated or moved must not match.
 public class SeededEntropyFifoTests
 {
-    private const int Buffer = 16 * 1024;   // the driver's default buffer size
+    private const int Buffer = 16 * 1024;   // a buffer size the driver uses (rng.bufsize=16K)
 
     [Fact]
     public void The_FIFO_delivers_the_stream_it_digests()

@@ -2,7 +2,10 @@
 // across memory regions, and EVENT_IDX notification suppression in both directions.
 
 using VhostUser.Tests.Frontend;
+using VhostUserRng.Interop;
+using VhostUserRng.Memory;
 using VhostUserRng.Protocol;
+using VhostUserRng.Rng;
 using VhostUserRng.Virtio;
 using Xunit;
 
@@ -156,8 +159,10 @@ public class RingTests
     }
 
     [Fact]
-    public void AHugeBuffer_GetsAtMost64KiB_AndZeroLengthDescriptorsAreSkipped()
+    public void AHugeBuffer_GetsAtMostOneMiB_AndZeroLengthDescriptorsAreSkipped()
     {
+        // RngDevice.MaxBytesPerChain bounds one fill (fairness between guests); it is 1 MiB, the
+        // largest buffer GuestOS posts (it was 64 KiB, which made 1 MiB buffers slower than 256 KiB ones).
         var ram = GuestRam.Create(4 << 20);
         using var backend = new BackendHarness();
         using var guest = new TestGuest(backend.Socket(0), ram);
@@ -169,6 +174,43 @@ public class RingTests
         guest.Kick();
 
         Assert.True(guest.Driver.WaitForUsedIdx(1));
-        Assert.Equal((0u, 65536u), guest.Driver.UsedElem(0));
+        Assert.Equal((0u, 1u << 20), guest.Driver.UsedElem(0));
+    }
+
+    [Fact]
+    public unsafe void APass_StopsAfterMaxBytesPerPass_AndAsksToBeServedAgainAtOnce()
+    {
+        // Six 1 MiB buffers: the first pass fills four (4 MiB, RngDevice.MaxBytesPerPass) and
+        // asks to run again now, so that other guests' events run in between; the second pass
+        // fills the other two and asks for nothing (a kick will wake it).
+        const ulong MiB = 1 << 20;
+        using var ram = GuestRam.Create(8 * MiB);
+        var fds = new FdList();
+        fds.Add(ram.Fd);   // not taken over: the mapping outlives the fd, which ram closes
+        using var memory = GuestMemory.Map(ram.Regions, fds, requireSealed: true, _ => { });
+        var driver = new GuestDriver(ram, num: 8);
+        for (int i = 0; i < 6; i++) driver.WriteDesc(i, MiB * (ulong)(i + 1), (uint)MiB, W);
+        driver.Publish(0, 1, 2, 3, 4, 5);
+        var ring = new SplitRing(memory,
+            memory.TranslateUser(ram.UserAddrOf(driver.DescGpa), SplitRing.DescTableSize(8)),
+            memory.TranslateUser(ram.UserAddrOf(driver.AvailGpa), SplitRing.AvailRingSize(8)),
+            memory.TranslateUser(ram.UserAddrOf(driver.UsedGpa), SplitRing.UsedRingSize(8)),
+            8, nextAvail: 0, nextUsed: 0, eventIdx: true, indirect: false);
+        var device = new RngDevice(new ConstantSource(), null, () => 42);
+
+        var first = device.Serve(ring, memory, new DescriptorChain());
+        Assert.Equal((4, 4 * MiB, 42L), (first.Completed, first.Bytes, first.RetryAtNs));
+        Assert.Equal((ushort)4, driver.UsedIdx);
+
+        var second = device.Serve(ring, memory, new DescriptorChain());
+        Assert.Equal((2, 2 * MiB, RngDevice.ServeResult.NoRetry), (second.Completed, second.Bytes, second.RetryAtNs));
+        for (int i = 0; i < 6; i++) Assert.Equal(((uint)i, (uint)MiB), driver.UsedElem(i));
+    }
+
+    private sealed class ConstantSource : IEntropySource
+    {
+        public string Name => "constant";
+        public int Fill(System.Span<byte> destination) { destination.Fill(0x5a); return destination.Length; }
+        public void Dispose() { }
     }
 }

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
-// `guest-rng [runs]`: the guest's benchmark mode, one table (GuestRngBench). Anything else goes
+// `guest-rng [runs]`: the entropy devices against ceilings and Linux 6.1, one table per architecture (GuestRngBench). Anything else goes
 // to BenchmarkDotNet. Each benchmark class sets its own short Monitoring job: every operation
 // boots QEMU, so a few samples are plenty and keep `make bench` to minutes on two cores.
 if (args.Length > 0 && args[0] == "guest-rng") return GuestOS.Bench.GuestRngBench.Run(args);

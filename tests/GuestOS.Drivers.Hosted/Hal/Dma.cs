@@ -10,13 +10,20 @@ namespace GuestOS.Hal
 
     public static unsafe class Dma
     {
-        public static DmaBuffer AllocCoherent(ulong size)
+        public static DmaBuffer AllocCoherent(ulong size) => Alloc(size, zero: true);
+
+        // Not zeroed: filled with Hosted.DmaPool.Stale instead, so a driver that reads bytes the
+        // device never wrote reads something visibly wrong.
+        public static DmaBuffer AllocCoherentUninitialized(ulong size) => Alloc(size, zero: false);
+
+        private static DmaBuffer Alloc(ulong size, bool zero)
         {
             DmaBuffer b = default;
             if (size == 0 || Hosted.DmaPool.FailAllocations || Hosted.DmaPool.Outstanding + size > Hosted.DmaPool.Limit)
                 return b;
             ulong rounded = (size + 4095) & ~4095UL;
             b.Virt = Hosted.DmaPool.Allocate(size, rounded);
+            if (!zero) NativeMemory.Fill(b.Virt, (nuint)size, Hosted.DmaPool.Stale);
             b.Phys = (ulong)b.Virt;
             b.Size = size;
             return b;
@@ -44,6 +51,7 @@ namespace GuestOS.Hal.Hosted
     {
         public const ulong GuardSize = 4096;
         public const byte Canary = 0xCB;
+        public const byte Stale = 0x5E;   // what an uninitialized allocation holds
 
         private struct Allocation { public ulong Size, Rounded; public byte* Base; }
 
