@@ -253,3 +253,21 @@ fuzz-smoke: fuzz-deps $(FUZZ_AFL)
 	tools/fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_AFL) build/fuzz/smoke tools/fuzz/corpus $(FUZZ_TARGETS)
 
 test: fuzz-smoke
+
+# --- QEMU with symbols and gdb on it: make qemu-debug, make tour (tools/tour) ------------------
+# qemu-debug: the installed QEMU's exact Debian source (private apt index), Debian's patches,
+# both system targets with debug info; cached per installed version, rebuilt when it changes.
+QEMU_SRC_VERSION := $(shell dpkg-query -W -f='$${source:Version}' qemu-system-x86 2>/dev/null)
+QEMU_DEBUG_DIR   := build/qemu-debug/$(subst :,_,$(QEMU_SRC_VERSION))
+QEMU_DEBUG_BUILD_DEPS := meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
+                         python3-venv pkg-config flex bison dpkg-dev seabios
+QEMU_DEBUG_NEEDS := meson ninja flex bison dpkg-source pkg-config \
+  $(shell for l in glib-2.0 pixman-1 libfdt zlib; do pkg-config --exists $$l 2>/dev/null || echo pkg-config:$$l; done)
+
+.PHONY: qemu-debug tour
+qemu-debug: $(QEMU_DEBUG_DIR)/.built
+$(QEMU_DEBUG_DIR)/.built: | $(BUILD)/.deps
+	@test -n "$(QEMU_SRC_VERSION)" || { echo "qemu-debug: qemu-system-x86 is not installed (dpkg-query)"; exit 1; }
+	@$(call apt-install,$(QEMU_DEBUG_NEEDS),$(QEMU_DEBUG_BUILD_DEPS))
+	tools/tour/qemu-debug.sh '$(QEMU_SRC_VERSION)' $(CURDIR)/$(QEMU_DEBUG_DIR)
+
