@@ -271,3 +271,15 @@ $(QEMU_DEBUG_DIR)/.built: | $(BUILD)/.deps
 	@$(call apt-install,$(QEMU_DEBUG_NEEDS),$(QEMU_DEBUG_BUILD_DEPS))
 	tools/tour/qemu-debug.sh '$(QEMU_SRC_VERSION)' $(CURDIR)/$(QEMU_DEBUG_DIR)
 
+# tour: boot GuestOS under the debug QEMU inside gdb, the guest through QEMU's gdbstub, and print
+# the virtio-rng path as real backtraces (build/tour/<arch>-<rng>/tour.{md,html}). RNG defaults
+# to vhost-user, as for make trace; GIC=2|3 on aarch64.
+TOUR     := build/tools/tour/guestos-tour.dll
+TOUR_SRC := drivers/narration/Step.cs tools/tour/tour.py \
+            $(shell find tools/tour tools/compare/lib tools/runner/lib -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+$(TOUR): $(TOUR_SRC) | $(BUILD)/.deps
+	dotnet build tools/tour/GuestOS.Tour.Cli.csproj -c Release -o $(@D) -v quiet -nologo
+tour: qemu-debug $(KERNEL) $(TOUR) $(BACKEND)
+	dotnet $(TOUR) --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) \
+	  --qemu-build $(QEMU_DEBUG_DIR)/src/build --backend $(BACKEND) $(if $(GIC),--gic $(GIC))
+
