@@ -29,11 +29,18 @@ public sealed partial record GdbFrame(int Index, ulong? Address, string Function
     public static IReadOnlyList<GdbFrame> ParseBacktrace(string bt) =>
         bt.Split('\n').Select(Parse).OfType<GdbFrame>().ToList();
 
-    /// <summary>The value gdb printed for argument <paramref name="name"/> ("15 '\017'" -> "15"), or null.</summary>
+    /// <summary>
+    /// The value gdb printed for argument <paramref name="name"/>, first word only ("15 '\017'" -> "15"),
+    /// or null. gdb writes "val=15", "val=val@entry=15" (the value on entry, the same), or
+    /// "data=&lt;optimized out&gt;, data@entry=15" (only the value on entry is known): a known value wins.
+    /// </summary>
     public string? Argument(string name)
     {
-        var m = Regex.Match(Args, $@"(?:^|, ){Regex.Escape(name)}(?:@entry)?=([^,]*)");
-        return m.Success ? m.Groups[1].Value.Split(' ')[0] : null;
+        string n = Regex.Escape(name);
+        var values = Regex.Matches(Args, $@"(?:^|, ){n}(?:@entry)?=(?:{n}@entry=)?([^,]*)")
+                          .Select(m => m.Groups[1].Value.Split(' ')[0]).ToList();
+        if (values.Count == 0) return null;
+        return values.FirstOrDefault(v => v != "<optimized") ?? "<optimized out>";
     }
 
     /// <summary>"file:line", or "address" / "??" when gdb had no line for it.</summary>
