@@ -283,3 +283,9 @@ tour: qemu-debug $(KERNEL) $(TOUR) $(BACKEND)
 	dotnet $(TOUR) --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) \
 	  --qemu-build $(QEMU_DEBUG_DIR)/src/build --backend $(BACKEND) $(if $(GIC),--gic $(GIC))
 
+# The tour end to end (tests/Tour.Tests, not in GuestOS.sln): aarch64 + vhost-user and x86_64 +
+# built-in device under the debug QEMU. The first run builds the debug QEMU (minutes).
+.PHONY: tour-test
+tour-test: qemu-debug kernels $(BACKEND)
+	TOUR_QEMU_BUILD=$(CURDIR)/$(QEMU_DEBUG_DIR)/src/build VHOST_USER_RNG=$(CURDIR)/$(BACKEND) \
+	  dotnet test tests/Tour.Tests -c Release --nologo -v quiet
