@@ -105,7 +105,7 @@ public static class TourRender
             {
                 sb.AppendLine($"### `{e.Step.Function}` — {Summary(e)}").AppendLine().AppendLine(e.Step.Why).AppendLine();
                 if (e.Shown is null) continue;
-                foreach (var f in e.Shown.Frames) sb.AppendLine($"- `#{f.Index} {f.Function}` ({Md(f.Args)}) at {MdLink(f.Location, links.Target(f.File, f.Line, qemu: true))}");
+                foreach (var f in e.Shown.Frames) sb.AppendLine($"- `#{f.Index} {f.Function} ({Md(f.Args)})` at {MdLink(f.Location, links.Target(f.File, f.Line, qemu: true))}");
                 if (e.Paths.Count > 1)
                 {
                     sb.AppendLine().AppendLine("Other call paths:");
@@ -114,7 +114,7 @@ public static class TourRender
                 foreach (var g in e.Guest)
                 {
                     sb.AppendLine().AppendLine($"Guest stack at `{CSharpName(g.Breakpoint)}` (gdb-multiarch through QEMU's gdbstub):").AppendLine();
-                    foreach (var f in g.Frames) sb.AppendLine($"- `#{f.Index} {CSharpName(f.Function)}` ({Md(f.Args)}) at {MdLink(f.Location, links.Target(f.File, f.Line, qemu: false))}");
+                    foreach (var f in g.Frames) sb.AppendLine($"- `#{f.Index} {CSharpName(f.Function)} ({Md(f.Args)})` at {MdLink(f.Location, links.Target(f.File, f.Line, qemu: false))}");
                 }
                 sb.AppendLine();
             }
