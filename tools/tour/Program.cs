@@ -37,7 +37,7 @@ try
     var report = TourReport.Build(rng, result.Stops, result.Backend);
     string title = $"make tour: {arch.Name()}{(arch == TargetArch.Aarch64 ? $" (GICv{options.GicVersion})" : "")}, RNG={rngText}, GuestOS — "
                    + $"{result.Stops.Count} stops in {TourRender.Seconds(result.Duration)}";
-    Console.Write(TourRender.Terminal(report, title));
+    Console.Write(TourRender.Terminal(report, title, options.Repository));
     var labels = LabelCheck.Check(LabelCheck.TraceTimeline(result), result.Stops);
     Console.Write(TourRender.LabelsText(labels));
     string md = TourRender.Markdown(report, title, new SourceLinks(Path.GetFullPath(outDir), options.Repository, Path.GetFullPath(options.QemuBuild)))

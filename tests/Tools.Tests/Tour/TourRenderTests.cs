@@ -29,6 +29,15 @@ public sealed class TourRenderTests : IDisposable
     }
 
     [Fact]
+    public void The_terminal_prints_the_guests_files_relative_to_the_repository_they_were_built_in()
+    {
+        // The fixture's kernel was built in /work/wt/tour: its DWARF names absolute paths there.
+        string text = TourRender.Terminal(Report(), "title", "/work/wt/tour");
+        Assert.Contains("Io.iowrite8 (addr=268435476, value=15 '\\017') at kernel/hal/Io.cs:18", text);
+        Assert.Contains("at /work/wt/tour/kernel/hal/Io.cs:18", TourRender.Terminal(Report(), "title"));
+    }
+
+    [Fact]
     public void Frames_link_to_their_source_line_when_the_file_is_there_and_the_HTML_escapes_and_keeps_them()
     {
         // A QEMU tree holding one of the files the frames name (build/ beside hw/, as in the fetched source).

@@ -38,8 +38,12 @@ public static class TourRender
         return type[(type.LastIndexOf('_') + 1)..] + "." + symbol[(split + 2)..];
     }
 
-    public static string Terminal(TourReport report, string title)
+    /// <param name="repository">When given, the guest's files (absolute in the kernel's DWARF) print relative to it.</param>
+    public static string Terminal(TourReport report, string title, string? repository = null)
     {
+        string Where(GdbFrame f) => repository is not null && f.File is { } file && Path.IsPathRooted(file)
+            && file.StartsWith(repository.TrimEnd('/') + "/", StringComparison.Ordinal)
+            ? $"{Path.GetRelativePath(repository, file)}:{f.Line}" : f.Location;
         var sb = new StringBuilder().AppendLine(title);
         foreach (var (group, entries) in Groups(report))
         {
@@ -52,7 +56,7 @@ public static class TourRender
                 foreach (var g in e.Guest)
                 {
                     sb.AppendLine($"    guest at {CSharpName(g.Breakpoint)} (gdb-multiarch through QEMU's gdbstub):");
-                    foreach (var f in g.Frames) sb.AppendLine($"      #{f.Index,-2} {CSharpName(f.Function)} ({f.Args}) at {f.Location}");
+                    foreach (var f in g.Frames) sb.AppendLine($"      #{f.Index,-2} {CSharpName(f.Function)} ({f.Args}) at {Where(f)}");
                 }
             }
             if (group == ChainGroup.ToBackend && report.Backend is { } b) AppendBackendText(sb, b);
