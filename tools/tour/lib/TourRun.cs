@@ -88,7 +88,9 @@ public static class TourRun
             // QEMU creates its gdbstub socket once gdb has set the breakpoints and run it.
             while (!File.Exists(gdbSocket))
             {
-                if (host.Process.HasExited) throw new TourException("gdb on QEMU ended before QEMU started:\n" + host.Output);
+                if (host.Process.HasExited)
+                    throw new TourException("gdb on QEMU ended before QEMU started: "
+                        + string.Join("; ", TourRecording.Parse(Lines(qemuRecord)).Errors) + "\n" + host.Output);
                 await Task.Delay(50, deadline.Token).ConfigureAwait(false);
             }
             var g = StartGdb("gdb-multiarch", ["-batch", "-nx", o.Kernel, "-x", script], "guest", guestRecord, guestBreaks, gdbSocket);
@@ -97,9 +99,11 @@ public static class TourRun
             {
                 // The guest's gdb ends when QEMU does; if it ends first it failed (QEMU would wait, halted, forever).
                 var hostExit = host.Process.WaitForExitAsync(deadline.Token);
-                if (await Task.WhenAny(hostExit, guest.WaitForExitAsync(deadline.Token)).ConfigureAwait(false) != hostExit)
+                var first = await Task.WhenAny(hostExit, guest.WaitForExitAsync(deadline.Token)).ConfigureAwait(false);
+                deadline.Token.ThrowIfCancellationRequested();
+                if (first != hostExit)
                 {
-                    var guestRecording = TourRecording.Parse(File.ReadLines(guestRecord));
+                    var guestRecording = TourRecording.Parse(Lines(guestRecord));
                     if (guestRecording.Errors.Count > 0 || !guestRecording.Exited)
                         throw new TourException("gdb-multiarch on the guest failed: " + string.Join("; ", guestRecording.Errors) + "\n" + g.Output);
                 }
@@ -115,7 +119,7 @@ public static class TourRun
                     (missing.Count > 0 ? $"never reached: {string.Join(", ", missing)}" : "every chain function was reached") +
                     "\nlast guest console lines:\n  " + string.Join("\n  ", partial.Console.TakeLast(10)));
             }
-            var recording = TourRecording.Parse(File.ReadLines(qemuRecord));
+            var recording = TourRecording.Parse(Lines(qemuRecord));
             if (recording.Errors.Count > 0) throw new TourException("gdb could not set breakpoints: " + string.Join("; ", recording.Errors));
             if (!recording.Exited) throw new TourException("gdb on QEMU ended without QEMU exiting:\n" + host.Output);
         }
@@ -136,12 +140,13 @@ public static class TourRun
     private static TourResult Collect(TourOptions o, string qemuRecord, string guestRecord, string console, string trace,
                                       VhostUserRngBackend? backend, TimeSpan duration)
     {
-        static IEnumerable<string> Lines(string f) => File.Exists(f) ? File.ReadAllLines(f) : [];
         var stops = TourRecording.Parse(Lines(qemuRecord)).Stops.Concat(TourRecording.Parse(Lines(guestRecord)).Stops).ToList();
         var log = backend?.Log ?? [];
         return new TourResult(stops, BackendEvent.ParseLog(log, new BackendSource(o.Repository)), Lines(console).ToList(),
                               QemuTraceEvent.ParseAll(Lines(trace)), log, duration);
     }
+
+    private static IEnumerable<string> Lines(string file) => File.Exists(file) ? File.ReadAllLines(file) : [];
 
     /// <summary>The guest's breakpoints (see <see cref="TourChain.GuestStore"/>), found by their NativeAOT symbol suffixes.</summary>
     private static string[] GuestSymbols(string kernel)
