@@ -93,7 +93,8 @@ namespace GuestOS.Tests
                     if (d.Kind == SimBarKind.Io) { io = (io + d.Size - 1) & ~(d.Size - 1); f.PresetBar(b, io); io += d.Size; }
                     else if (d.Kind != SimBarKind.None) { mem = (mem + d.Size - 1) & ~(d.Size - 1); f.PresetBar(b, mem); mem += d.Size; }
                 }
-                f.W16(0x04, 0x0003);   // SeaBIOS enables I/O + memory decoding
+                f.W16(0x04, 0x0003);   // SeaBIOS enables I/O + memory decoding ...
+                if (f.Config[0x3D] != 0) f.Config[0x3C] = (byte)(10 + i % 2);   // ... and routes INTx (pc: IRQ 10/11)
             }
             m.Cfg = new PciConfigPort();
             return m;
@@ -107,6 +108,8 @@ namespace GuestOS.Tests
             for (int i = 0; i < slots.Length; i++) m.P.Root.Add((uint)(i + 1), 0, slots[i]);
             m.Cfg = PciConfigEcam.Map(VirtEcam, 0, 255);
             m.Windows = VirtWindows();
+            m.P.IoWindowCpu = m.Windows.IoCpuBase;
+            m.P.IoWindowSize = m.Windows.IoSize;
             return m;
         }
 
