@@ -89,10 +89,10 @@ public static class TourChain
     /// one-byte accessor itself (boot/&lt;arch&gt;/io.S iowrite8) when virtio_add_status is on the stack:
     /// ilc compiles vp_modern_set_status's call to Io.iowrite8 as a tail call, so at the store
     /// vp_modern_set_status is no longer a frame (Linux's vp_set_status is a tail call the same way).
-    /// The interrupt: the method that dispatches an MSI-X vector to the queue's handler.
+    /// The interrupt: VirtioDevice.virtio_interrupt, where every transport's handler hands it to the device.
     /// </summary>
     public const string GuestStore = "iowrite8";
     public const string GuestStoreCaller = "__virtio_add_status";
     public const string GuestStatusWrite = "__vp_modern_set_status";
-    public const string GuestInterrupt = "__vp_interrupt";
+    public const string GuestInterrupt = "__virtio_interrupt";
 }
