@@ -29,7 +29,7 @@ try
         Repository = Directory.GetCurrentDirectory(),
         OutputDirectory = outDir,
         Backend = a.GetValueOrDefault("backend"),
-        GicVersion = int.Parse(a.GetValueOrDefault("gic", "3")),
+        GicVersion = a.TryGetValue("gic", out var gic) ? int.Parse(gic) : Machines.DefaultGicVersion,
         TimeLimit = TimeSpan.FromSeconds(int.Parse(a.GetValueOrDefault("time-limit", "300"))),
     };
     Console.WriteLine($"tour: {arch.Name()}, RNG={rngText}: the debug QEMU inside gdb, the guest through its gdbstub (records in {outDir}/)");

@@ -15,7 +15,7 @@ public sealed record TourOptions
     public required string Repository { get; init; }
     public required string OutputDirectory { get; init; }
     public string? Backend { get; init; }
-    public int GicVersion { get; init; } = 3;
+    public int GicVersion { get; init; } = Machines.DefaultGicVersion;
     /// <summary>The whole tour, QEMU start to exit, must end within this.</summary>
     public TimeSpan TimeLimit { get; init; } = TimeSpan.FromMinutes(5);
 }
