@@ -274,11 +274,12 @@ test: fuzz-smoke
 # --- QEMU with symbols and gdb on it: make qemu-debug, make tour (tools/tour) ------------------
 # qemu-debug: the installed QEMU's exact Debian source (private apt index), Debian's patches,
 # both system targets with debug info; cached per installed version, rebuilt when it changes.
+# (QEMU_DEBUG_NEEDS is expanded only in the recipe: other targets do not run pkg-config.)
 QEMU_SRC_VERSION := $(shell dpkg-query -W -f='$${source:Version}' qemu-system-x86 2>/dev/null)
 QEMU_DEBUG_DIR   := build/qemu-debug/$(subst :,_,$(QEMU_SRC_VERSION))
 QEMU_DEBUG_BUILD_DEPS := meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
                          python3-venv pkg-config flex bison dpkg-dev seabios
-QEMU_DEBUG_NEEDS := meson ninja flex bison dpkg-source pkg-config \
+QEMU_DEBUG_NEEDS = meson ninja flex bison dpkg-source pkg-config \
   $(shell for l in glib-2.0 pixman-1 libfdt zlib; do pkg-config --exists $$l 2>/dev/null || echo pkg-config:$$l; done)
 
 .PHONY: qemu-debug tour
