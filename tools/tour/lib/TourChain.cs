@@ -87,8 +87,8 @@ public static class TourChain
     /// The guest's breakpoints, by NativeAOT symbol suffix (kernel_&lt;Namespace&gt;_&lt;Type&gt;__&lt;Method&gt;).
     /// The store is seen twice: on entry to vp_modern_set_status (its status argument), and at the
     /// one-byte accessor itself (boot/&lt;arch&gt;/io.S iowrite8) when virtio_add_status is on the stack:
-    /// ilc compiles vp_modern_set_status's call to Io.iowrite8 as a tail call, so at the store
-    /// vp_modern_set_status is no longer a frame (Linux's vp_set_status is a tail call the same way).
+    /// ilc compiles the transport's set_status and vp_modern_set_status's call to Io.iowrite8 as tail
+    /// calls, so at the store neither is a frame (Linux's vp_set_status is a tail call the same way).
     /// The interrupt: VirtioDevice.virtio_interrupt, where every transport's handler hands it to the device.
     /// </summary>
     public const string GuestStore = "iowrite8";
