@@ -27,10 +27,10 @@ public static class Kernels
         }
     }
 
-    // A run whose entropy device is vhost-user-rng-pci on socket `socket` of our backend
-    // (guest RAM shared with it through a memfd).
+    // A run whose entropy device is vhost-user-rng-pci (mmio: vhost-user-rng on a virtio-mmio
+    // transport) on socket `socket` of our backend (guest RAM shared with it through a memfd).
     public static RunOptions WithBackend(TargetArch arch, string machine, VhostUserRngBackend backend, string append,
-                                         int gic = 2, int socket = 0) => new()
+                                         int gic = 2, int socket = 0, bool mmio = false) => new()
     {
         KernelPath = Path(arch),
         Arch = arch,
@@ -38,7 +38,7 @@ public static class Kernels
         GicVersion = gic,
         Append = append,
         SharedMemory = true,
-        QemuExtra = backend.QemuArgumentsFor(socket),
+        QemuExtra = backend.QemuArgumentsFor(socket, mmio),
         Timeout = TimeSpan.FromSeconds(120),
     };
 

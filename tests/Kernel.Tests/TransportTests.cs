@@ -69,5 +69,23 @@ public partial class TransportTests
         foreach (var s in steps) Assert.DoesNotContain(s.Accesses, a => a.Register.StartsWith("0x"));
     }
 
+    // Our vhost-user backend behind a virtio-mmio transport (vhost-user-rng): microvm, and virt
+    // with the version 2 layout.
+    [Theory]
+    [InlineData("x86_64", "microvm", "")]
+    [InlineData("aarch64", "virt", "-global virtio-mmio.force-legacy=false")]
+    public async Task Our_backend_serves_a_virtio_mmio_device(string arch, string machine, string extra)
+    {
+        await using var backend = await VhostUserRngBackend.StartAsync(Kernels.BackendPath);
+        var options = Kernels.WithBackend(TargetArchNames.Parse(arch), machine, backend, "rng.bytes=1M", mmio: true);
+        options = options with { QemuExtra = [.. options.QemuExtra, .. extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)] };
+        var run = await QemuRunner.RunAsync(options);
+        Assert.True(run.Passed, run.Report());
+        Assert.True(run.Printed("entropy: read 1048576 bytes from 1 device(s)"), run.Report());
+        Assert.StartsWith(extra.Length == 0 ? "virtio-mmio version 1 (legacy)" : "virtio-mmio version 2 (virtio 1.x)",
+                          NarrationLine.In(run).Single(s => s.Step == Step.Probe).Text);
+        Assert.Single(NarrationLine.In(run), s => s.Step == Step.InterruptLine);
+    }
+
     private static string Encoding(Step s) => System.Text.Encoding.ASCII.GetString(Steps.Name(s));
 }
