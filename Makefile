@@ -270,3 +270,40 @@ fuzz-smoke: fuzz-deps $(FUZZ_AFL)
 	tools/fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_AFL) build/fuzz/smoke tools/fuzz/corpus $(FUZZ_TARGETS)
 
 test: fuzz-smoke
+
+# --- QEMU with symbols and gdb on it: make qemu-debug, make tour (tools/tour) ------------------
+# qemu-debug: the installed QEMU's exact Debian source (private apt index), Debian's patches,
+# both system targets with debug info; cached per installed version, rebuilt when it changes.
+# (QEMU_DEBUG_NEEDS is expanded only in the recipe: other targets do not run pkg-config.)
+QEMU_SRC_VERSION := $(shell dpkg-query -W -f='$${source:Version}' qemu-system-x86 2>/dev/null)
+QEMU_DEBUG_DIR   := build/qemu-debug/$(subst :,_,$(QEMU_SRC_VERSION))
+QEMU_DEBUG_BUILD_DEPS := meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev \
+                         python3-venv pkg-config flex bison dpkg-dev seabios
+QEMU_DEBUG_NEEDS = meson ninja flex bison dpkg-source pkg-config \
+  $(shell for l in glib-2.0 pixman-1 libfdt zlib; do pkg-config --exists $$l 2>/dev/null || echo pkg-config:$$l; done)
+
+.PHONY: qemu-debug tour
+qemu-debug: $(QEMU_DEBUG_DIR)/.built
+$(QEMU_DEBUG_DIR)/.built: | $(BUILD)/.deps
+	@test -n "$(QEMU_SRC_VERSION)" || { echo "qemu-debug: qemu-system-x86 is not installed (dpkg-query)"; exit 1; }
+	@$(call apt-install,$(QEMU_DEBUG_NEEDS),$(QEMU_DEBUG_BUILD_DEPS))
+	tools/tour/qemu-debug.sh '$(QEMU_SRC_VERSION)' $(CURDIR)/$(QEMU_DEBUG_DIR)
+
+# tour: boot GuestOS under the debug QEMU inside gdb, the guest through QEMU's gdbstub, and print
+# the virtio-rng path as real backtraces (build/tour/<arch>-<rng>/tour.{md,html}). RNG defaults
+# to vhost-user, as for make trace; GIC=2|3 on aarch64.
+TOUR     := build/tools/tour/guestos-tour.dll
+TOUR_SRC := drivers/narration/Step.cs tools/tour/tour.py \
+            $(shell find tools/tour tools/compare/lib tools/runner/lib -name '*.cs' -o -name '*.csproj' | grep -v /obj/ | grep -v /bin/)
+$(TOUR): $(TOUR_SRC) | $(BUILD)/.deps
+	dotnet build tools/tour/GuestOS.Tour.Cli.csproj -c Release -o $(@D) -v quiet -nologo
+tour: qemu-debug $(KERNEL) $(TOUR) $(BACKEND)
+	dotnet $(TOUR) --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) \
+	  --qemu-build $(QEMU_DEBUG_DIR)/src/build --backend $(BACKEND) $(if $(GIC),--gic $(GIC))
+
+# The tour end to end (tests/Tour.Tests, not in GuestOS.sln): aarch64 + vhost-user and x86_64 +
+# built-in device under the debug QEMU. The first run builds the debug QEMU (minutes).
+.PHONY: tour-test
+tour-test: qemu-debug kernels $(BACKEND)
+	TOUR_QEMU_BUILD=$(CURDIR)/$(QEMU_DEBUG_DIR)/src/build VHOST_USER_RNG=$(CURDIR)/$(BACKEND) \
+	  dotnet test tests/Tour.Tests -c Release --nologo -v quiet

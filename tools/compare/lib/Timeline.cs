@@ -57,17 +57,22 @@ public static class Timeline
         ["GET_VRING_BASE"] = "vhost_dev_stop -> vhost_virtqueue_stop -> vhost_user_get_vring_base",
     };
 
-    private const string InterruptPath = "virtio_queue_guest_notifier_read -> virtio_irq -> virtio_notify_vector -> virtio_pci_notify";
+    // The labels below are checked against real QEMU stacks by `make tour` (tools/tour, LabelCheck).
+    // The interrupt starts in QEMU's main loop: from the backend's call eventfd (vhost-user), or
+    // from the device model itself (virtio-rng: chr_read -> virtio_notify).
+    private static string InterruptPath(bool vhostUser) =>
+        (vhostUser ? "virtio_queue_guest_notifier_read" : "virtio_notify") + " -> virtio_irq -> virtio_notify_vector -> virtio_pci_notify";
 
     public static IReadOnlyList<TimelineEntry> Build(GuestTrace run)
     {
         var all = new List<TimelineEntry>();
         foreach (var line in run.Console) AddGuest(all, line);
-        foreach (var e in run.Events) AddQemu(all, e);
+        bool vhostUser = run.Events.Any(e => e.Name.StartsWith("vhost_", StringComparison.Ordinal));
+        foreach (var e in run.Events) AddQemu(all, e, vhostUser);
         foreach (var line in run.Backend) AddBackend(all, line);
         // The device's MSI-X messages, recognised against the table the guest programmed.
         foreach (var step in run.Analysis.MsixMessageSteps)
-            all.Add(new(step.At, Layer.Qemu, TimelineKind.Interrupt, step.Key + " " + step.Detail, InterruptPath + " -> msix_notify -> msi_send_message"));
+            all.Add(new(step.At, Layer.Qemu, TimelineKind.Interrupt, step.Key + " " + step.Detail, InterruptPath(vhostUser) + " -> msix_notify -> msi_send_message"));
         all.Sort((a, b) => a.At.CompareTo(b.At));
 
         // Without MSI-X (a guest that polls), virtio_pci_notify raises the device's INTx line:
@@ -80,7 +85,7 @@ public static class Timeline
             {
                 all.Add(new(intx.At, Layer.Qemu, TimelineKind.Interrupt,
                     $"interrupt: INTx line asserted ({intx.Name} {intx.Args}); the guest has not enabled MSI-X",
-                    InterruptPath + " -> pci_set_irq"));
+                    InterruptPath(vhostUser) + " -> pci_set_irq"));
                 all.Sort((a, b) => a.At.CompareTo(b.At));
             }
         }
@@ -110,15 +115,15 @@ public static class Timeline
             all.Add(new(line.At, Layer.Guest, TimelineKind.GuestStep, line.Text, ""));
     }
 
-    private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e)
+    private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e, bool vhostUser)
     {
         switch (e.Name)
         {
             case "virtio_set_status":
                 long val = e.Number("val") ?? 0;
                 all.Add(new(e.At, Layer.Qemu, TimelineKind.StatusWrite, "status " + VirtioCommonConfig.DescribeStatus(val),
-                    "virtio_pci_common_write -> virtio_set_status -> vu_rng_set_status / virtio_rng_set_status"
-                    + ((val & VirtioCommonConfig.DriverOk) != 0 ? " -> vu_rng_start" : "")));
+                    "virtio_pci_common_write -> virtio_set_status -> " + (!vhostUser ? "virtio_rng_set_status"
+                    : "vu_rng_set_status" + ((val & VirtioCommonConfig.DriverOk) != 0 ? " -> vu_rng_start" : ""))));
                 break;
             case "vhost_dev_start":
                 all.Add(new(e.At, Layer.Qemu, TimelineKind.VhostDevStart, "vhost_dev_start " + e.Args, "vu_rng_set_status -> vu_rng_start -> vhost_dev_start"));
@@ -130,7 +135,7 @@ public static class Timeline
                     Callers.GetValueOrDefault(name, "vhost_user_*") + " -> vhost_user_write"));
                 break;
             case "virtio_queue_notify":
-                all.Add(new(e.At, Layer.Qemu, TimelineKind.Kick, $"queue {e.Number("n")} notified", "virtio_pci_notify_write -> virtio_queue_notify"));
+                all.Add(new(e.At, Layer.Qemu, TimelineKind.Kick, $"queue {e.Number("n")} notified", "virtio_queue_host_notifier_read -> virtio_queue_notify_vq"));
                 break;
             case "virtio_rng_pushed":
                 all.Add(new(e.At, Layer.Qemu, TimelineKind.Completion, e.Args, "chr_read -> virtqueue_push"));

@@ -1,0 +1,43 @@
+using GuestOS.Compare;
+using GuestOS.Tour;
+
+namespace GuestOS.Tools.Tests.Tour;
+
+// make trace's QEMU labels (tools/compare/lib/Timeline.cs) against the stacks real tours saw:
+// the timeline is built from each tour's own QEMU trace and backend log, as `make trace` builds it.
+public class LabelCheckTests
+{
+    [Theory]
+    [InlineData("aarch64-vhost-user")]
+    [InlineData("x86_64-builtin")]
+    public void Every_QEMU_label_make_trace_prints_is_on_a_stack_the_tour_observed(string run)
+    {
+        var tour = TourFixture.Load(run);
+        var labels = LabelCheck.Check(LabelCheck.TraceTimeline(tour), tour.Stops);
+        Assert.Contains(labels, l => l.Kind == TimelineKind.StatusWrite);
+        Assert.Contains(labels, l => l.Kind == TimelineKind.Interrupt);
+        Assert.All(labels, l => Assert.True(l.Confirmed, $"{l.Kind}: {l.Label} is on no stack the tour saw"));
+    }
+
+    [Theory]
+    // What Timeline.cs said before the tour disproved it, for the built-in device:
+    [InlineData("virtio_pci_notify_write -> virtio_queue_notify")]
+    [InlineData("virtio_queue_guest_notifier_read -> virtio_irq -> virtio_notify_vector -> virtio_pci_notify -> msix_notify -> msi_send_message")]
+    [InlineData("virtio_pci_common_write -> virtio_set_status -> vu_rng_set_status / virtio_rng_set_status -> vu_rng_start")]
+    // Caller and callee swapped: on the stack, but in the wrong order.
+    [InlineData("virtio_set_status -> virtio_pci_common_write")]
+    public void A_wrong_label_is_disproved(string label)
+    {
+        var tour = TourFixture.Load("x86_64-builtin");
+        var timeline = new[] { new TimelineEntry(0, Layer.Qemu, TimelineKind.Kick, "deliberately wrong", label) };
+        Assert.False(Assert.Single(LabelCheck.Check(timeline, tour.Stops)).Confirmed);
+    }
+
+    [Fact]
+    public void Alternatives_and_prefixes_match_any_of_their_names_in_order()
+    {
+        var stop = TourFixture.Load("aarch64-vhost-user").Stops.First(s => s.Breakpoint == "vhost_user_set_vring_base");
+        Assert.True(LabelCheck.OnStack("virtio_pci_common_write -> nonexistent / vu_rng_start -> vhost_user_*", stop));
+        Assert.False(LabelCheck.OnStack("virtio_pci_common_write -> nonexistent -> vhost_user_*", stop));
+    }
+}

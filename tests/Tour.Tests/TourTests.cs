@@ -1,0 +1,79 @@
+using GuestOS.Runner;
+using Xunit.Abstractions;
+
+namespace GuestOS.Tour.Tests;
+
+/// <summary>
+/// Real tours (issue 14's tests): aarch64 with the vhost-user backend and x86_64 with QEMU's
+/// built-in device. Every chain function is reached and its stack confirms the chain's caller;
+/// the access that enters virtio_pci_common_write is the guest's one-byte store of 0x0f to
+/// common+0x14; the guest's C# frames are there for that store and for the interrupt; and
+/// every QEMU label `make trace` prints for this run is on a stack the tour saw.
+/// Paths come from `make tour-test` (TOUR_QEMU_BUILD, VHOST_USER_RNG); missing ones fail.
+/// </summary>
+public sealed class TourTests(ITestOutputHelper output)
+{
+    private static string Root { get; } = FindRoot();
+
+    [Theory]
+    [InlineData(TargetArch.Aarch64, TourRng.VhostUser)]
+    [InlineData(TargetArch.X86_64, TourRng.Builtin)]
+    public async Task The_tour_shows_every_chain_function_on_the_path_with_the_guests_frames(TargetArch arch, TourRng rng)
+    {
+        var options = new TourOptions
+        {
+            Arch = arch,
+            Rng = rng,
+            Kernel = Path.Combine(Root, "build", arch.Name(), "kernel.elf"),
+            QemuBuild = Environment.GetEnvironmentVariable("TOUR_QEMU_BUILD") ?? throw new InvalidOperationException("TOUR_QEMU_BUILD is not set: run `make tour-test`"),
+            Backend = Environment.GetEnvironmentVariable("VHOST_USER_RNG") ?? throw new InvalidOperationException("VHOST_USER_RNG is not set: run `make tour-test`"),
+            Repository = Root,
+            OutputDirectory = Path.Combine(Root, "build", "tour-test", $"{arch.Name()}-{rng}"),
+        };
+        var result = await TourRun.RunAsync(options);
+        var report = TourReport.Build(rng, result.Stops, result.Backend);
+        string text = TourRender.Terminal(report, $"{arch.Name()} {rng}: {result.Stops.Count} stops in {TourRender.Seconds(result.Duration)}");
+        output.WriteLine(text);
+
+        Assert.Empty(report.Missing);
+        Assert.All(report.Entries, e => Assert.True(e.CallerConfirmed, $"{e.Step.Function} is not under {e.Step.Under}:\n{text}"));
+
+        // The store: memory_region_write_accessor(addr=20, size=1) -> virtio_pci_common_write, value 15.
+        var store = report.Entries.Single(e => e.Step.Function == "virtio_pci_common_write");
+        var accessor = store.Shown!.Frame("memory_region_write_accessor");
+        Assert.NotNull(accessor);
+        Assert.Equal("20", accessor.Argument("addr"));
+        Assert.Equal("1", accessor.Argument("size"));
+        Assert.Equal("15", store.Shown.Frame("memory_region_dispatch_write")!.Argument("data"));
+        var status = report.Entries.Single(e => e.Step.Function == "virtio_set_status");
+        Assert.Equal("15", status.Shown!.Frames[0].Argument("val"));
+
+        // The guest's C# frames: vp_modern_set_status(15), and the store itself in iowrite8, called from
+        // virtrng_init's DRIVER_OK (C# source lines); the interrupt's handler after the MSI-X message.
+        Assert.Equal(2, store.Guest.Count);
+        Assert.Equal("15", store.Guest[0].Frames[0].Argument("status"));
+        Assert.Equal("iowrite8", store.Guest[1].Frames[0].Function);
+        Assert.Contains(store.Guest[1].Frames, f => f.Function.EndsWith("__virtrng_init", StringComparison.Ordinal) && f.File!.EndsWith(".cs", StringComparison.Ordinal));
+        var interrupt = report.Entries.Single(e => e.Step.Function == "msix_notify");
+        Assert.EndsWith(TourChain.GuestInterrupt, Assert.Single(interrupt.Guest).Frames[0].Function);
+
+        if (rng == TourRng.VhostUser)
+        {
+            var b = report.Backend!;
+            Assert.Equal("VHOST_USER_SET_VRING_BASE", b.ChainMessage[0].Request);
+            Assert.NotNull(b.ChainMessage[0].Handler);
+            Assert.Equal([BackendEventKind.Kick, BackendEventKind.Fill, BackendEventKind.Call], b.Request.Select(e => e.Kind));
+        }
+
+        var labels = LabelCheck.Check(LabelCheck.TraceTimeline(result), result.Stops);
+        Assert.NotEmpty(labels);
+        Assert.All(labels, l => Assert.True(l.Confirmed, $"make trace's label is on no observed stack: {l.Kind}: {l.Label}"));
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "GuestOS.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("GuestOS.sln not found above " + AppContext.BaseDirectory);
+    }
+}

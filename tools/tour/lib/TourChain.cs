@@ -1,0 +1,98 @@
+namespace GuestOS.Tour;
+
+/// <summary>Which entropy device the tour's guest gets.</summary>
+public enum TourRng { VhostUser, Builtin }
+
+/// <summary>The part of the path a step belongs to, in the order the tour prints them.</summary>
+public enum ChainGroup { DriverOk, ToBackend, DeviceCreation, WayBack }
+
+/// <summary>
+/// One QEMU function of the virtio-rng path. <paramref name="Under"/> names the chain function
+/// that must be further out on its stack (its caller, possibly through helpers): the tour shows
+/// the hit that is on the path, and says whether the stack confirms the call.
+/// </summary>
+/// With <paramref name="OnlyUnder"/>, hits outside <paramref name="Under"/> are not even recorded.
+public sealed record ChainStep(ChainGroup Group, string Function, string? Under, string Why, bool OnlyUnder = false)
+{
+    /// <summary>The breakpoint as tools/tour/tour.py takes it: "function", or "function@caller".</summary>
+    public string Breakpoint => OnlyUnder ? $"{Function}@{Under}" : Function;
+}
+
+/// <summary>The path issue 14 describes, for each device (QEMU 7.2's function names).</summary>
+public static class TourChain
+{
+    public static string Title(ChainGroup group) => group switch
+    {
+        ChainGroup.DriverOk => "guest -> QEMU: the driver's DRIVER_OK store (common+0x14 = 0x0f)",
+        ChainGroup.ToBackend => "QEMU -> backend: starting the vhost-user device",
+        ChainGroup.DeviceCreation => "device creation (QEMU start-up)",
+        _ => "the way back: completion -> interrupt",
+    };
+
+    public static IReadOnlyList<ChainStep> For(TourRng rng) => rng == TourRng.VhostUser ? VhostUser : Builtin;
+
+    private static readonly ChainStep[] DriverOkStore =
+    [
+        new(ChainGroup.DriverOk, "virtio_pci_common_write", null, "the MMIO handler of the common configuration BAR region"),
+        new(ChainGroup.DriverOk, "virtio_set_status", "virtio_pci_common_write", "device_status written: the transport-independent status change"),
+    ];
+
+    private static readonly ChainStep[] Creation =
+    [
+        new(ChainGroup.DeviceCreation, "virtio_pci_realize", null, "the PCI proxy: BARs, capabilities, MSI-X"),
+        new(ChainGroup.DeviceCreation, "virtio_device_realize", null, "the virtio device inside the proxy"),
+        new(ChainGroup.DeviceCreation, "virtio_bus_device_plugged", "virtio_device_realize", "the device meets its transport"),
+        new(ChainGroup.DeviceCreation, "virtio_pci_device_plugged", "virtio_bus_device_plugged", "the PCI transport sets up the modern capabilities"),
+    ];
+
+    private static readonly IReadOnlyList<ChainStep> VhostUser =
+    [
+        .. DriverOkStore,
+        new(ChainGroup.DriverOk, "vu_rng_set_status", "virtio_set_status", "vhost-user-rng's status hook"),
+        new(ChainGroup.DriverOk, "vu_rng_start", "vu_rng_set_status", "DRIVER_OK: start the backend"),
+        new(ChainGroup.DriverOk, "virtio_pci_set_guest_notifiers", "vu_rng_start", "call eventfds for the queue's vector"),
+        new(ChainGroup.DriverOk, "vhost_dev_enable_notifiers", "vu_rng_start", "the guest's notify writes become the kick eventfd"),
+        new(ChainGroup.DriverOk, "virtio_pci_ioeventfd_assign", "vhost_dev_enable_notifiers", "an ioeventfd on the notify address"),
+        new(ChainGroup.DriverOk, "msix_set_vector_notifiers", "virtio_pci_set_guest_notifiers", "MSI-X mask/unmask follow the vectors"),
+        new(ChainGroup.DriverOk, "virtio_pci_vector_poll", "msix_set_vector_notifiers", "pending notifications of masked vectors"),
+        new(ChainGroup.ToBackend, "vhost_dev_start", "vu_rng_start", "features, memory table, rings to the backend"),
+        new(ChainGroup.ToBackend, "vhost_virtqueue_start", "vhost_dev_start", "one ring: size, base, addresses, kick"),
+        new(ChainGroup.ToBackend, "vhost_user_set_vring_base", "vhost_virtqueue_start", "VHOST_USER_SET_VRING_BASE"),
+        new(ChainGroup.ToBackend, "vhost_user_write", "vhost_user_set_vring_base", "the message onto the socket"),
+        new(ChainGroup.ToBackend, "tcp_chr_write", "vhost_user_write", "the socket chardev's write (hits for QEMU's gdbstub, also a socket, are not recorded)", OnlyUnder: true),
+        .. Creation,
+        new(ChainGroup.WayBack, "virtio_queue_guest_notifier_read", null, "the backend's call eventfd read in QEMU's main loop (TCG: no irqfd)"),
+        new(ChainGroup.WayBack, "virtio_notify_vector", "virtio_queue_guest_notifier_read", "the queue's vector"),
+        new(ChainGroup.WayBack, "virtio_pci_notify", "virtio_notify_vector", "the PCI transport's interrupt"),
+        new(ChainGroup.WayBack, "msix_notify", "virtio_pci_notify", "the MSI-X vector's message"),
+        new(ChainGroup.WayBack, "msi_send_message", "msix_notify", "the message written to the interrupt controller's doorbell"),
+    ];
+
+    private static readonly IReadOnlyList<ChainStep> Builtin =
+    [
+        .. DriverOkStore,
+        new(ChainGroup.DriverOk, "virtio_rng_set_status", "virtio_set_status", "virtio-rng's status hook: serve what is queued"),
+        .. Creation,
+        new(ChainGroup.WayBack, "virtio_queue_notify_vq", "virtio_queue_host_notifier_read", "the guest's kick: its notify write signalled the ioeventfd set at DRIVER_OK"),
+        new(ChainGroup.WayBack, "chr_read", null, "entropy arrived from the rng backend"),
+        new(ChainGroup.WayBack, "virtqueue_push", "chr_read", "the buffer returned to the used ring"),
+        new(ChainGroup.WayBack, "virtio_notify", "chr_read", "the device decides to interrupt (EVENT_IDX)"),
+        new(ChainGroup.WayBack, "virtio_notify_vector", "virtio_notify", "the queue's vector"),
+        new(ChainGroup.WayBack, "virtio_pci_notify", "virtio_notify_vector", "the PCI transport's interrupt"),
+        new(ChainGroup.WayBack, "msix_notify", "virtio_pci_notify", "the MSI-X vector's message"),
+        new(ChainGroup.WayBack, "msi_send_message", "msix_notify", "the message written to the interrupt controller's doorbell"),
+    ];
+
+    /// <summary>
+    /// The guest's breakpoints, by NativeAOT symbol suffix (kernel_&lt;Namespace&gt;_&lt;Type&gt;__&lt;Method&gt;).
+    /// The store is seen twice: on entry to vp_modern_set_status (its status argument), and at the
+    /// one-byte accessor itself (boot/&lt;arch&gt;/io.S iowrite8) when virtio_add_status is on the stack:
+    /// ilc compiles the transport's set_status and vp_modern_set_status's call to Io.iowrite8 as tail
+    /// calls, so at the store neither is a frame (Linux's vp_set_status is a tail call the same way).
+    /// The interrupt: VirtioDevice.virtio_interrupt, where every transport's handler hands it to the device.
+    /// </summary>
+    public const string GuestStore = "iowrite8";
+    public const string GuestStoreCaller = "__virtio_add_status";
+    public const string GuestStatusWrite = "__vp_modern_set_status";
+    public const string GuestInterrupt = "__virtio_interrupt";
+}
