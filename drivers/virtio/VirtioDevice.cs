@@ -73,6 +73,7 @@ namespace GuestOS.Drivers.Virtio
         public DriverError virtio_reset_device()
         {
             Vp.vp_modern_set_status(0);
+            if (DriverFaults.Fire(DriverFaults.ResetNoWait)) { Vp.vp_modern_set_status(VirtioStatus.ACKNOWLEDGE); return DriverError.Ok; }
             ulong start = Clock.NowNs();
             ulong limitNs = ResetTimeoutUs * 1000;
             byte status;
@@ -120,13 +121,13 @@ namespace GuestOS.Drivers.Virtio
             }
 
             Features = DeviceFeatures & wanted;
-            Vp.vp_modern_set_features(Features);
+            Vp.vp_modern_set_features(DriverFaults.Accept(Features));
             Narrate.Features(this, Step.DriverFeatures, Features);
 
             // §3.1.1 steps 5-6: set FEATURES_OK, then re-read: if the bit is not there the
             // device does not support this subset and the device is unusable.
-            virtio_add_status(VirtioStatus.FEATURES_OK);
-            byte back = Vp.vp_modern_get_status();
+            byte written = virtio_add_status(VirtioStatus.FEATURES_OK);
+            byte back = DriverFaults.Fire(DriverFaults.SkipFeaturesOkReadBack) ? written : Vp.vp_modern_get_status();
             if ((back & VirtioStatus.FEATURES_OK) == 0)
             {
                 Narrate.Error(Pci, "virtio_features_ok"u8, "device refuses features %#x: status read back %#02x without FEATURES_OK; setting FAILED"u8, Features, back);
@@ -134,6 +135,7 @@ namespace GuestOS.Drivers.Virtio
                 return DriverError.FeaturesRefused;
             }
             Narrate.FeaturesOkCheck(this, back);
+            if (DriverFaults.Fire(DriverFaults.FeatureAfterFeaturesOk)) Vp.vp_modern_set_features(Features);
             return DriverError.Ok;
         }
 
@@ -182,6 +184,8 @@ namespace GuestOS.Drivers.Virtio
                 }
                 // "Select and activate all queues. Has to be done last: once we do this, there's
                 // no way to go back except reset." (vp_modern_find_vqs)
+                if (DriverFaults.Fire(DriverFaults.DriverOkBeforeQueueEnable)) virtio_device_ready();
+                if (DriverFaults.Fire(DriverFaults.QueueEnableZero)) Vp.vp_modern_set_queue_enable(0, false);
                 for (i = 0; i < nvqs; i++) Vp.vp_modern_set_queue_enable(i, true);
                 Narrate.QueuesEnabled(this, nvqs);
                 return DriverError.Ok;
@@ -213,7 +217,7 @@ namespace GuestOS.Drivers.Virtio
             if (svq == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
 
             // vp_active_vq: the size we really use, then where the three areas are.
-            Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
+            Vp.vp_modern_set_queue_size(index, DriverFaults.QueueSize((ushort)svq.Num));
             Vp.vp_modern_queue_address(index, svq.DescAreaPhys, svq.DriverAreaPhys, svq.DeviceAreaPhys);
             if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR && Vp.vp_modern_queue_vector(index, vector) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
             {
@@ -267,6 +271,8 @@ namespace GuestOS.Drivers.Virtio
         // Step 8: DRIVER_OK, one iowrite8 to device_status (common+0x14).
         public void virtio_device_ready()
         {
+            if (DriverFaults.Fire(DriverFaults.NotifyBeforeDriverOk))
+                for (int i = 0; i < _vqs.Length; i++) if (_vqs[i] != null) _vqs[i].virtqueue_notify();
             virtio_add_status(VirtioStatus.DRIVER_OK);
         }
 

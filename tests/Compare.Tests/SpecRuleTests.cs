@@ -122,6 +122,15 @@ public class SpecRuleTests
         if (changed.Count > 0) Assert.Contains(finding.Evidence, e => changed.Contains(e.Source.Raw));
     }
 
+    // QEMU's virtio_error sets DEVICE_NEEDS_RESET; a driver that adds DRIVER_OK to the status it
+    // reads (Linux's virtio_add_status, GuestOS's) writes 0x4f. That is not a sequence violation.
+    [Fact]
+    public void The_status_sequence_accepts_NEEDS_RESET_echoed_back_but_not_a_dropped_bit()
+    {
+        Assert.Equal(RuleOutcome.Holds, new StatusSequence().Check(Decode(Replace(Guest, "write", 0x14, "0xf", "0x4f"))).Outcome);
+        Assert.Equal(RuleOutcome.Violated, new StatusSequence().Check(Decode(Replace(Guest, "write", 0x14, "0xf", "0x7"))).Outcome);
+    }
+
     [Fact]
     public void The_entropy_queue_rule_is_not_observable_when_QEMU_pops_no_buffer()
     {

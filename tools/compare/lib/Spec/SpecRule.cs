@@ -48,7 +48,7 @@ public abstract class SpecRule
     public override string ToString() => $"{Section} {Id}";
 
     // Shared vocabulary of the rules.
-    protected const long Acknowledge = 1, Driver = 2, DriverOk = 4, FeaturesOk = 8, Failed = 0x80;
+    protected const long Acknowledge = 1, Driver = 2, DriverOk = 4, FeaturesOk = 8, NeedsReset = 0x40, Failed = 0x80;
     protected const ulong VersionOne = 1UL << 32, RingPacked = 1UL << 34;
 
     protected static bool IsStatusWrite(DeviceEvent e) => e.IsWrite(Register.DeviceStatus);

@@ -3,7 +3,8 @@ namespace GuestOS.Compare.Spec.Rules;
 /// <summary>
 /// 3.1.1 steps 1-3, 5 and 8 as device_status shows them: reset first, then each status bit added
 /// in order ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK, never one dropped (FAILED may be added
-/// at any point: the driver gives up). Repeated writes of the same value are harmless.
+/// at any point: the driver gives up; DEVICE_NEEDS_RESET, set by the device, may be echoed back).
+/// Repeated writes of the same value are harmless.
 /// </summary>
 public sealed class StatusSequence : SpecRule
 {
@@ -28,7 +29,9 @@ public sealed class StatusSequence : SpecRule
             foreach (var e in session.Where(IsStatusWrite))
             {
                 if (e.Value == 0 || e.Value == status) { previous = e; status = e.Value; continue; }
-                long added = e.Value & ~status & ~Failed, dropped = status & ~e.Value;
+                // FAILED may come at any point; NEEDS_RESET is the device's, and a driver that adds its
+                // next bit to what it read back (virtio_add_status) writes it back unchanged.
+                long added = e.Value & ~status & ~(Failed | NeedsReset), dropped = status & ~e.Value;
                 int expected = Order.TakeWhile(b => (status & b) != 0).Count();
                 bool ok = dropped == 0 && (added == 0 || (expected < Order.Length && added == Order[expected]));
                 if (!ok)
