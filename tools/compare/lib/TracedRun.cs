@@ -35,9 +35,6 @@ public static class TracedRun
         _ => throw new ArgumentException($"DEVICE must be virtio-rng-pci, vhost-user-rng-pci or virtio-rng-device, not '{text}'"),
     };
 
-    /// <summary>The name QEMU gives the device's regions (virtio-pci-common-&lt;name&gt;).</summary>
-    public static string RegionDevice(RngKind rng) => rng == RngKind.VhostUser ? "vhost-user-rng" : "virtio-rng";
-
     /// <param name="name">The column title: "Linux 6.1", "GuestOS".</param>
     /// <param name="options">The guest's boot options (kernel, command line); the device and tracing are added here.</param>
     /// <param name="traceFile">Where QEMU writes its trace (kept for the reader).</param>

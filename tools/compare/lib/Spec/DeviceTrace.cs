@@ -144,6 +144,7 @@ public sealed class DeviceTrace
         return features;
     }
 
+    /// <param name="device">QEMU's name of the virtio device (virtio_id_to_name): "virtio-rng", for vhost-user-rng-pci as well.</param>
     public static DeviceTrace Decode(IEnumerable<QemuTraceEvent> events, Transport transport, string device = "virtio-rng") =>
         transport == Transport.PciModern ? PciModernDecoder.Decode(events, device) : MmioDecoder.Decode(events);
 }

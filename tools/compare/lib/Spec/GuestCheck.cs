@@ -26,7 +26,7 @@ public static class GuestCheck
     {
         var options = new RunOptions { KernelPath = guest.BootFile, Arch = arch, Timeout = timeLimit ?? DefaultTimeLimit };
         var run = await TracedRun.RunAsync("guest", options, rng, traceFile, backend, cancellationToken, guest, idle ?? DefaultIdle).ConfigureAwait(false);
-        var device = DeviceTrace.Decode(run.Events, TransportOf(rng), TracedRun.RegionDevice(rng));
+        var device = DeviceTrace.Decode(run.Events, TransportOf(rng));
         return new GuestCheckResult(run, device, RuleCatalogue.Check(device), traceFile);
     }
 
