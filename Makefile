@@ -217,6 +217,11 @@ compare: $(KERNEL) $(COMPARE) linux $(RNG_DEPS_$(RNG))
 # Any guest's virtio driver against the virtio 1.2 rules the device side can observe (tools/compare/README.md):
 # make check-guest GUEST="QEMU ARGS" [DEVICE=virtio-rng-pci|vhost-user-rng-pci|virtio-rng-device] [ARCH=...]
 #   [TIME_LIMIT=60] [IDLE=5]. Exit 1 on a MUST violation, 2 if QEMU refused GUEST, 3 if the device was never reset.
+# The HTML reports' test renders them in Debian's headless chromium (tests/Compare.Tests/HtmlReportTests.cs).
+.PHONY: browser-deps
+browser-deps:
+	@$(call apt-install,chromium,chromium)
+
 DEVICE     ?= virtio-rng-pci
 TIME_LIMIT ?= 60
 IDLE       ?= 5

@@ -58,6 +58,14 @@ public class CheckGuestTests
         AssertClean(r);
         // Linux maps MSI-X vectors and reads them back: that rule was judged, not skipped.
         Assert.Equal(RuleOutcome.Holds, r.Verdicts.Single(v => v.Rule.Id == "msix-vector-read-back").Outcome);
+
+        // The report of this run, in the browser: each completion's MSI-X message crosses the interrupt
+        // controller lane; with vhost-user the backend lane carries QEMU's messages and the completion.
+        string dom = HtmlReportTests.DumpDom(GuestOS.Compare.Report.HtmlReport.Render("Linux", [new(r.Run.Name, r.Run, r.TraceFile, r.Verdicts)]));
+        Assert.Contains(">MSI-X message for vector 1 (queue)</text>", dom);
+        Assert.Contains(">interrupt</text>", dom);
+        if (rng == RngKind.VhostUser) Assert.Contains(">vhost_dev_start</text>", dom);
+        Assert.Contains("not observable: ", dom);
     }
 
     [Theory]

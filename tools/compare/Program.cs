@@ -1,5 +1,6 @@
 using System.Globalization;
 using GuestOS.Compare;
+using GuestOS.Compare.Report;
 using GuestOS.Compare.Spec;
 using GuestOS.Runner;
 
@@ -35,10 +36,14 @@ static async Task<int> CompareAsync(Args a)
         var guest = new GuestCommandLine(a.GuestArgs);
         var other = await TracedRun.RunAsync("guest", new RunOptions { KernelPath = guest.BootFile, Arch = a.Arch, Timeout = a.TimeLimit },
                                              a.Rng, Path.Combine(outDir, "guest.trace"), a.Backend, guest: guest, idleAfterDriverOk: a.Idle);
+        WriteHtml(Path.Combine(outDir, "report.html"), $"make compare: Linux 6.1 beside your guest ({a.Arch.Name()}, RNG={a.RngText})",
+                  [new(l.Name, l, Path.Combine(outDir, "linux.trace")), new(other.Name, other, Path.Combine(outDir, "guest.trace"))]);
         return CompareReport.Write(Console.Out, ComparedGuest.Linux(l), ComparedGuest.Other(other));
     }
     var g = await TracedRun.RunAsync("GuestOS", GuestOsOptions(a, $"rng.bytes={a.Bytes} quiet {a.GuestAppend}".Trim()), a.Rng, Path.Combine(outDir, "guestos.trace"), a.Backend);
 
+    WriteHtml(Path.Combine(outDir, "report.html"), $"make compare: Linux 6.1 beside GuestOS ({a.Arch.Name()}, RNG={a.RngText})",
+              [new(l.Name, l, Path.Combine(outDir, "linux.trace")), new(g.Name, g, Path.Combine(outDir, "guestos.trace"))]);
     return CompareReport.Write(Console.Out, ComparedGuest.Linux(l), ComparedGuest.GuestOs(g));
 }
 
@@ -48,8 +53,14 @@ static async Task<int> CheckGuestAsync(Args a)
     string trace = Path.Combine(a.Out, "guest.trace");
     Console.WriteLine($"check-guest: {a.Arch.Name()}, DEVICE={a.Device}; time limit {a.TimeLimit.TotalSeconds:0} s, idle {a.Idle.TotalSeconds:0.#} s after DRIVER_OK; trace in {trace}");
     var result = await GuestCheck.RunAsync(a.Arch, TracedRun.ParseDevice(a.Device), guest, trace, a.Backend, a.TimeLimit, a.Idle);
+    WriteHtml(Path.Combine(a.Out, "report.html"), $"make check-guest: your guest against virtio 1.2 ({a.Arch.Name()}, DEVICE={a.Device})",
+              [new(result.Run.Name, result.Run, trace, result.Verdicts)]);
     return GuestCheck.Write(Console.Out, result);
 }
+
+// The HTML report: named on stderr, so that the terminal report itself stays as it was.
+static void WriteHtml(string path, string title, IReadOnlyList<ReportGuest> guests) =>
+    Console.Error.WriteLine($"report: {HtmlReport.Write(path, title, guests)}");
 
 static async Task<int> TraceAsync(Args a)
 {
@@ -61,6 +72,8 @@ static async Task<int> TraceAsync(Args a)
     Console.WriteLine($"trace: {run.Name} on {a.Arch.Name()}, RNG={a.RngText}: one device start and one request; ms from QEMU's start");
     Console.WriteLine($"       guest = console narration, qemu = {Path.Combine(a.Out, a.Guest + ".trace")}, backend = vhost-user-rng -vv --log-timestamps");
     Console.Write(Timeline.Render(entries, run.QemuStartedAt));
+    WriteHtml(Path.Combine(a.Out, $"trace-{a.Guest}.html"), $"make trace: {run.Name}, one device start and one request ({a.Arch.Name()}, RNG={a.RngText})",
+              [new(run.Name, run, Path.Combine(a.Out, a.Guest + ".trace"))]);
     return 0;
 }
 
