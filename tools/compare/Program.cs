@@ -37,13 +37,13 @@ static async Task<int> CompareAsync(Args a)
         var other = await TracedRun.RunAsync("guest", new RunOptions { KernelPath = guest.BootFile, Arch = a.Arch, Timeout = a.TimeLimit },
                                              a.Rng, Path.Combine(outDir, "guest.trace"), a.Backend, guest: guest, idleAfterDriverOk: a.Idle);
         WriteHtml(Path.Combine(outDir, "report.html"), $"make compare: Linux 6.1 beside your guest ({a.Arch.Name()}, RNG={a.RngText})",
-                  [new(l.Name, l, Path.Combine(outDir, "linux.trace")), new(other.Name, other, Path.Combine(outDir, "guest.trace"))]);
+                  [Judged(l, Path.Combine(outDir, "linux.trace")), Judged(other, Path.Combine(outDir, "guest.trace"))]);
         return CompareReport.Write(Console.Out, ComparedGuest.Linux(l), ComparedGuest.Other(other));
     }
     var g = await TracedRun.RunAsync("GuestOS", GuestOsOptions(a, $"rng.bytes={a.Bytes} quiet {a.GuestAppend}".Trim()), a.Rng, Path.Combine(outDir, "guestos.trace"), a.Backend);
 
     WriteHtml(Path.Combine(outDir, "report.html"), $"make compare: Linux 6.1 beside GuestOS ({a.Arch.Name()}, RNG={a.RngText})",
-              [new(l.Name, l, Path.Combine(outDir, "linux.trace")), new(g.Name, g, Path.Combine(outDir, "guestos.trace"))]);
+              [Judged(l, Path.Combine(outDir, "linux.trace")), Judged(g, Path.Combine(outDir, "guestos.trace"))]);
     return CompareReport.Write(Console.Out, ComparedGuest.Linux(l), ComparedGuest.GuestOs(g));
 }
 
@@ -57,6 +57,10 @@ static async Task<int> CheckGuestAsync(Args a)
               [new(result.Run.Name, result.Run, trace, result.Verdicts)]);
     return GuestCheck.Write(Console.Out, result);
 }
+
+// A compared guest in the HTML report, with the rule catalogue's verdicts (the terminal keeps the 3.1.1 summary).
+static ReportGuest Judged(GuestTrace run, string traceFile) =>
+    new(run.Name, run, traceFile, RuleCatalogue.Check(DeviceTrace.Decode(run.Events, Transport.PciModern)));
 
 // The HTML report: named on stderr, so that the terminal report itself stays as it was.
 static void WriteHtml(string path, string title, IReadOnlyList<ReportGuest> guests) =>

@@ -92,7 +92,7 @@ public static class HtmlReport
           const root = document.getElementById('report');
 
           function diagram(g) {
-            const laneW = 260, rowH = 20, top = 40, left = 90;
+            const laneW = 260, rowH = 20, top = 40, left = 170;
             const h = top + rowH * (g.messages.length + 1);
             const svg = el('svg', { width: left + laneW * data.lanes.length, height: h, class: 'sequence', 'data-lanes': data.lanes.length, 'data-messages': g.messages.length }, undefined, svgNs);
             const defs = el('defs', {}, undefined, svgNs);
