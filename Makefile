@@ -4,7 +4,8 @@
 #        --ilc (NativeAOT, from NuGet)--> native object (kernel.o)
 #   boot/<arch>/*.S --clang--> objects;  everything --ld.lld + linker.ld--> kernel.elf
 #
-# ARCH=x86_64|aarch64  MACHINE=q35|pc|microvm|virt  APPEND="..."  QEMU_EXTRA="..."  RNG=builtin|none
+# ARCH=x86_64|aarch64  MACHINE=q35|pc|microvm|virt  APPEND="..."  QEMU_EXTRA="..."  RNG=builtin|vhost-user|none
+# TRANSPORT=pci|pci-legacy|mmio|mmio-legacy  RNG_PROPS="..."
 # GIC=2|3 (aarch64)
 
 ARCH    ?= x86_64
@@ -107,11 +108,27 @@ $(ACCESSOR_CHECK): $(TOOLS_SRC) | $(BUILD)/.deps
 	dotnet build tools/accessor-check/AccessorCheck.csproj -c Release -o $(@D) -v quiet -nologo
 tools: $(RUNNER) $(ACCESSOR_CHECK)
 
-# RNG=builtin: QEMU's virtio-rng-pci fed by /dev/urandom; RNG=vhost-user: our C# backend
-# (tools/vhost-user-rng) serving a vhost-user-rng-pci device; RNG=none: no device at all.
+# RNG=builtin: QEMU's virtio-rng fed by /dev/urandom; RNG=vhost-user: our C# backend
+# (tools/vhost-user-rng) serving a vhost-user-rng device; RNG=none: no device at all.
+# TRANSPORT: how the device is attached - pci (virtio-pci modern; q35, pc, virt), pci-legacy
+# (the same function with disable-modern=on: the legacy I/O BAR), mmio (virtio-mmio version 2)
+# or mmio-legacy (version 1, QEMU's default for virtio-mmio; microvm's default, it has no PCI).
+# RNG_PROPS: more device properties, e.g. vectors=0 (no MSI-X: INTx).
 RNG ?= builtin
-RNG_ARGS_builtin := --qemu-extra "-object rng-random,id=rng0,filename=/dev/urandom" --device virtio-rng-pci,rng=rng0
-RNG_ARGS_vhost-user = --vhost-user-rng $(BACKEND)
+comma := ,
+TRANSPORT ?= $(if $(filter microvm%,$(MACHINE)),mmio-legacy,pci)
+ifeq ($(filter $(TRANSPORT),pci pci-legacy mmio mmio-legacy),)
+$(error TRANSPORT must be pci, pci-legacy, mmio or mmio-legacy, not '$(TRANSPORT)')
+endif
+RNG_DEVICE_pci         := virtio-rng-pci
+RNG_DEVICE_pci-legacy  := virtio-rng-pci,disable-modern=on
+RNG_DEVICE_mmio        := virtio-rng-device
+RNG_DEVICE_mmio-legacy := virtio-rng-device
+TRANSPORT_QEMU_mmio    := -global virtio-mmio.force-legacy=false
+RNG_ARGS_builtin := --qemu-extra "-object rng-random,id=rng0,filename=/dev/urandom $(TRANSPORT_QEMU_$(TRANSPORT))" \
+                    --device $(RNG_DEVICE_$(TRANSPORT)),rng=rng0$(if $(RNG_PROPS),$(comma)$(RNG_PROPS))
+RNG_ARGS_vhost-user = --vhost-user-rng $(BACKEND) $(if $(filter mmio%,$(TRANSPORT)),--vhost-user-mmio \
+                      $(if $(TRANSPORT_QEMU_$(TRANSPORT)),--qemu-extra "$(TRANSPORT_QEMU_$(TRANSPORT))"))
 RNG_ARGS_none :=
 RNG_DEPS_vhost-user = $(BACKEND)
 RUN_ARGS = --arch $(ARCH) --machine $(MACHINE) --kernel $(KERNEL) --append "$(APPEND)" \

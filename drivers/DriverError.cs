@@ -27,6 +27,11 @@ namespace GuestOS.Drivers
         CapOutsideBar = 24,         // offset + length beyond the end of the BAR
         CapMisaligned = 25,         // offset not aligned as the structure requires
         NotifyOffsetOutOfRange = 26,// queue_notify_off * multiplier + 2 > notify length
+        LegacyNoIoBar = 27,         // legacy virtio-pci: BAR 0 is not an assigned I/O BAR
+
+        // --- virtio-mmio transport (virtio_mmio_probe, virtio 1.2 §4.2.2) -------------------
+        MmioBadMagic = 28,          // MagicValue is not "virt"
+        MmioBadVersion = 29,        // Version is neither 1 (legacy) nor 2
 
         // --- device bring-up (virtio 1.2 §3.1.1) -----------------------------------------
         ResetTimeout = 30,          // device_status never read back 0 after reset
@@ -38,6 +43,7 @@ namespace GuestOS.Drivers
         QueueSizeInvalid = 36,      // not a power of 2, or above 32768 (§2.7)
         OutOfDmaMemory = 37,
         NoVector = 38,              // the device read back VIRTIO_MSI_NO_VECTOR for a vector we gave it
+        QueueAddressInvalid = 39,   // legacy: the ring is not expressible as a 32-bit page number
 
         // --- split virtqueue (virtio 1.2 §2.7) ------------------------------------------
         QueueFull = 40,             // no free descriptor
@@ -74,6 +80,9 @@ namespace GuestOS.Drivers
                 case DriverError.CapOutsideBar: return "virtio capability outside its BAR"u8;
                 case DriverError.CapMisaligned: return "virtio capability misaligned"u8;
                 case DriverError.NotifyOffsetOutOfRange: return "queue notify offset out of range"u8;
+                case DriverError.LegacyNoIoBar: return "legacy virtio-pci device without an I/O BAR 0"u8;
+                case DriverError.MmioBadMagic: return "virtio-mmio: wrong magic value"u8;
+                case DriverError.MmioBadVersion: return "virtio-mmio: unsupported version"u8;
                 case DriverError.ResetTimeout: return "device reset did not complete"u8;
                 case DriverError.MissingRequiredFeatures: return "device lacks required features"u8;
                 case DriverError.FeaturesRefused: return "device refused FEATURES_OK"u8;
@@ -83,6 +92,7 @@ namespace GuestOS.Drivers
                 case DriverError.QueueSizeInvalid: return "virtqueue size invalid"u8;
                 case DriverError.OutOfDmaMemory: return "out of DMA memory"u8;
                 case DriverError.NoVector: return "device refused an MSI-X vector (NO_VECTOR)"u8;
+                case DriverError.QueueAddressInvalid: return "ring address not expressible as a 32-bit page number"u8;
                 case DriverError.QueueFull: return "virtqueue full"u8;
                 case DriverError.QueueBroken: return "virtqueue broken"u8;
                 case DriverError.UsedIdOutOfRange: return "used id out of range"u8;

@@ -17,3 +17,19 @@ namespace GuestOS.Hal
         public uint Data;
     }
 }
+
+namespace GuestOS.Hal
+{
+    // A wired (line-based) interrupt as the platform describes it: an IOAPIC GSI on x86
+    // (ACPI MADT, DSDT _CRS, or a PCI function's interrupt line), a GIC INTID on arm64 (the
+    // device tree's `interrupts` or the PCI host bridge's `interrupt-map`). Level-triggered
+    // lines stay asserted until the device is acknowledged (virtio: ISR read, InterruptACK
+    // write), which the handler does before the controller's end of interrupt.
+    public struct WiredIrq
+    {
+        public uint Number;         // x86: global system interrupt; arm64: GIC INTID (SPI n = 32 + n)
+        public bool Level;          // level-triggered (else edge)
+        public bool ActiveLow;      // polarity (x86 IOAPIC)
+        public bool Valid;          // false: the platform described no line
+    }
+}

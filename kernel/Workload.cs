@@ -35,9 +35,9 @@ namespace GuestOS.Kernel
 
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();
-            DriverError error = DriverStack.Start(config, windows, out VirtioRng[] rngs);
+            DriverError error = DriverStack.Start(config, windows, Platform.VirtioMmioSlots(), out VirtioRng[] rngs);
             if (error == DriverError.NoVirtioDevice || error == DriverError.NoPciDevices)
-                Verdict.Fail("no virtio entropy device: add -device virtio-rng-pci"u8, ExitCode.NoDevice);
+                Verdict.Fail("no virtio entropy device: add -device virtio-rng-pci (or virtio-rng-device on microvm / virt)"u8, ExitCode.NoDevice);
             if (error != DriverError.Ok)
                 Verdict.Fail(DriverErrors.Name(error), ExitCode.Fail);
 
@@ -207,7 +207,7 @@ namespace GuestOS.Kernel
             Log.Dec(rng.Interrupts); Log.Write(" interrupts, "u8); Log.Dec(rng.Kicks); Log.Write(" kicks, "u8);
             Log.Dec(rng.Resets); Log.Write(" resets; "u8);
             Log.Dec(rng.BufferCount); Log.Write(" x "u8); Log.Dec(rng.BufferSize); Log.Write("-byte buffers, "u8);
-            Log.Write(Drivers.Virtio.VirtioPciVectors.vp_irq_mode_name(rng.IrqMode));
+            Log.Write(rng.Transport.irq_mode_name(rng.IrqMode));
             Log.Line();
         }
     }

@@ -16,30 +16,49 @@ namespace GuestOS.Drivers.Narration
         public static bool On => !Log.Quiet;
 
         // The device's steps start here; what happened before (enumeration) is not one of them.
-        public static void PciEnable(VirtioDevice d, ushort command)
+        public static void PciEnable(VirtioPciTransport t, ushort command)
         {
-            if (!Begin(d, Step.PciEnable)) return;
-            Printk.Write("PCI command <- %#04x (memory decode + bus master)"u8, command);
-            End(Step.PciEnable);
+            if (!Begin(t, Step.PciEnable)) return;
+            Printk.Write(t.Kind == VirtioTransportKind.PciLegacy ? "PCI command <- %#04x (I/O + memory decode + bus master)"u8
+                                                                : "PCI command <- %#04x (memory decode + bus master)"u8, command);
+            End(t, Step.PciEnable);
         }
 
-        public static void Probe(VirtioDevice d)
+        public static void ProbePciModern(VirtioPciModernTransport t)
         {
-            if (!Begin(d, Step.Probe)) return;
-            VirtioPciModern vp = d.Vp;
+            if (!Begin(t, Step.Probe)) return;
+            VirtioPciModern vp = t.Vp;
             Printk.Write("modern virtio-pci %s (%s): COMMON at %#x, ISR at %#x, NOTIFY at %#x (notify_off_multiplier %u)"u8,
                          VirtioIds.Name(vp.VirtioId),
-                         VirtioIds.IsTransitional(d.Pci) ? "transitional id, virtio id from subsystem"u8 : "modern id 0x1040+id"u8,
+                         VirtioIds.IsTransitional(t.Pci) ? "transitional id, virtio id from subsystem"u8 : "modern id 0x1040+id"u8,
                          vp.Common, vp.Isr, vp.NotifyBase, vp.NotifyOffMultiplier);
             if (vp.DeviceCap != 0) Printk.Write(", DEVICE at %#x"u8, vp.Device);
-            End(Step.Probe);
+            End(t, Step.Probe);
+        }
+
+        public static void ProbePciLegacy(VirtioPciLegacyTransport t)
+        {
+            if (!Begin(t, Step.Probe)) return;
+            Printk.Write("legacy virtio-pci %s (transitional id, virtio id from subsystem): registers in I/O BAR 0 at %#x, %u bytes, %s"u8,
+                         VirtioIds.Name(t.VirtioId), t.Bar0.Address, t.Bar0.Size,
+                         t.Bar0.PortIo ? "port I/O"u8 : "through the host bridge's I/O window"u8);
+            End(t, Step.Probe);
+        }
+
+        public static void ProbeMmio(VirtioMmioTransport t)
+        {
+            if (!Begin(t, Step.Probe)) return;
+            Printk.Write("virtio-mmio version %u (%s) %s device, vendor %#x, registers at %#x"u8,
+                         t.Version, t.Version == 1 ? "legacy"u8 : "virtio 1.x"u8, VirtioIds.Name(t.VirtioId), t.VendorId, t.Slot.Phys);
+            if (t.Version == 1) Printk.Write(", GuestPageSize <- %u"u8, VirtioMmioRegs.GUEST_PAGE_SIZE);
+            End(t, Step.Probe);
         }
 
         public static void Reset(VirtioDevice d, ulong waitedUs)
         {
             if (!Begin(d, Step.Reset)) return;
             Printk.Write("status <- 0, read back 0 after %u us"u8, waitedUs);
-            End(Step.Reset);
+            End(d, Step.Reset);
         }
 
         // virtio_add_status: which step a status bit is.
@@ -51,7 +70,7 @@ namespace GuestOS.Drivers.Narration
             Log.Write("status <- "u8);
             VirtioStatus.Print(bit);
             Printk.Write(" (%#02x)"u8, status);
-            End(step);
+            End(d, step);
         }
 
         public static void Features(VirtioDevice d, Step step, ulong features)
@@ -59,14 +78,14 @@ namespace GuestOS.Drivers.Narration
             if (!Begin(d, step)) return;
             Printk.Write(step == Step.DeviceFeatures ? "device features %#x = "u8 : "driver features %#x = "u8, features);
             VirtioFeatures.Print(features);
-            End(step);
+            End(d, step);
         }
 
         public static void FeaturesOkCheck(VirtioDevice d, byte status)
         {
             if (!Begin(d, Step.FeaturesOkCheck)) return;
             Printk.Write("status read back %#02x: FEATURES_OK accepted"u8, status);
-            End(Step.FeaturesOkCheck);
+            End(d, Step.FeaturesOkCheck);
         }
 
         public static void Queue(VirtioDevice d, Virtqueue vq, ushort deviceSize, ushort vector, ulong notifyOffset)
@@ -79,42 +98,71 @@ namespace GuestOS.Drivers.Narration
                          VirtioFeatures.Has(d.Features, VirtioFeatures.VIRTIO_F_EVENT_IDX) ? "EVENT_IDX"u8 : "no EVENT_IDX"u8);
             if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR) Printk.Write(", MSI-X vector %u"u8, vector);
             Printk.Write(", notify at notify+%#x"u8, notifyOffset);
-            End(Step.Queue);
+            End(d, Step.Queue);
         }
 
+        // A legacy ring: one block, used ring page-aligned, live once its page number is written.
+        public static void QueueLegacy(VirtioDevice d, Virtqueue vq, uint pfn, ushort vector)
+        {
+            if (!Begin(d, Step.Queue)) return;
+            Printk.Write("queue %u: size %u (fixed), one ring at %#x = PFN %#x"u8, vq.Index, vq.Num, vq.DescAreaPhys, pfn);
+            Printk.Write(": avail +%#x, used +%#x (page-aligned), %s"u8, vq.DriverAreaPhys - vq.DescAreaPhys, vq.DeviceAreaPhys - vq.DescAreaPhys,
+                         VirtioFeatures.Has(d.Features, VirtioFeatures.VIRTIO_F_EVENT_IDX) ? "EVENT_IDX"u8 : "no EVENT_IDX"u8);
+            if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR) Printk.Write(", MSI-X vector %u"u8, vector);
+            Log.Write(", live"u8);
+            End(d, Step.Queue);
+        }
+
+        public static void QueueMmio(VirtioDevice d, VirtioMmioTransport t, Virtqueue vq, uint numMax)
+        {
+            if (!Begin(d, Step.Queue)) return;
+            Printk.Write("queue %u: QueueNumMax %u"u8, vq.Index, numMax);
+            Printk.Write(", QueueNum %u"u8, vq.Num);
+            if (t.Version == 1)
+                Printk.Write(", one ring at %#x = QueuePFN %#x (QueueAlign %u): avail +%#x used +%#x"u8, vq.DescAreaPhys,
+                             vq.DescAreaPhys / VirtioMmioRegs.GUEST_PAGE_SIZE, VirtioMmioRegs.VIRTIO_MMIO_VRING_ALIGN,
+                             vq.DriverAreaPhys - vq.DescAreaPhys, vq.DeviceAreaPhys - vq.DescAreaPhys);
+            else
+                Printk.Write(", desc %#x driver +%#x device +%#x, QueueReady <- 1"u8, vq.DescAreaPhys, vq.DriverAreaPhys - vq.DescAreaPhys,
+                             vq.DeviceAreaPhys - vq.DescAreaPhys);
+            Log.Write(VirtioFeatures.Has(d.Features, VirtioFeatures.VIRTIO_F_EVENT_IDX) ? ", EVENT_IDX"u8 : ", no EVENT_IDX"u8);
+            End(d, Step.Queue);
+        }
+
+        // How the device will interrupt: MSI-X vectors, a wired line, or nothing (polling,
+        // which has no Linux counterpart: Linux's last resort is INTx).
         public static void Interrupts(VirtioDevice d)
         {
-            // Polling has no Linux counterpart: Linux would take INTx, which GuestOS does not route yet.
-            Step step = d.Vectors.Mode == VirtioIrqMode.Polling ? Step.Polling : Step.Interrupts;
+            Step step = d.IrqMode == VirtioIrqMode.Polling ? Step.Polling : d.IrqMode == VirtioIrqMode.Wired ? Step.InterruptLine : Step.Interrupts;
             if (!Begin(d, step)) return;
-            Log.Write(VirtioPciVectors.vp_irq_mode_name(d.Vectors.Mode));
-            if (step == Step.Interrupts) Printk.Write(", %u in the table; configuration vector read back"u8, d.Vectors.TableSize);
-            End(step);
+            Log.Write(d.Transport.irq_mode_name(d.IrqMode));
+            d.Transport.WriteIrqDetails(d.IrqMode);
+            End(d, step);
         }
 
-        public static void QueuesEnabled(VirtioDevice d, ushort queues)
+        public static void QueuesEnabled(VirtioTransport t, ushort queues)
         {
-            if (!Begin(d, Step.QueuesEnabled)) return;
+            if (!Begin(t, Step.QueuesEnabled)) return;
             Printk.Write("%u queue(s) enabled, last of the set-up"u8, queues);
-            End(Step.QueuesEnabled);
+            End(t, Step.QueuesEnabled);
         }
 
         // A warning, printed also when quiet (Linux: dev_warn in vp_find_vqs' fallbacks).
         public static void Fallback(VirtioDevice d, VirtioIrqMode mode, ReadOnlySpan<byte> why)
         {
-            Prefix(d, Step.Fallback);
-            Printk.Write("%s not possible: %s"u8, VirtioPciVectors.vp_irq_mode_name(mode), why);
-            if (d.Vectors.TableSize != 0) Printk.Write(" (%u in the table)"u8, d.Vectors.TableSize);
+            Prefix(d.Transport, Step.Fallback);
+            Printk.Write("%s not possible: %s"u8, d.Transport.irq_mode_name(mode), why);
+            if (d.Transport.MsixTableSize != 0) Printk.Write(" (%u in the table)"u8, d.Transport.MsixTableSize);
             Log.Write("; falling back"u8);
-            End(Step.Fallback);
+            End(d, Step.Fallback);
         }
 
         public static void RngReady(VirtioDevice d, int index, uint buffers, uint size)
         {
             if (!Begin(d, Step.RngReady)) return;
             Printk.Write("virtio_rng.%u: entropy device ready, %u x %u-byte buffers, %s"u8, (ulong)index, buffers, size,
-                         d.Vectors.Mode == VirtioIrqMode.Polling ? "polling"u8 : "interrupts"u8);
-            End(Step.RngReady);
+                         d.IrqMode == VirtioIrqMode.Polling ? "polling"u8 : "interrupts"u8);
+            End(d, Step.RngReady);
         }
 
         // Every kick ends a step (its accesses are the notification); the first one is told.
@@ -122,22 +170,28 @@ namespace GuestOS.Drivers.Narration
         {
             if (!first || !Begin(d, Step.Kick)) { AccessLog.Clear(); return; }
             Printk.Write("virtio_rng.%u: %u device-writable buffers made available, device notified"u8, (ulong)index, buffers);
-            End(Step.Kick, Packed(d));
+            End(d, Step.Kick, Packed(d));
         }
 
         public static void Completion(VirtioDevice d, int index, uint length, bool first)
         {
             if (!first || !Begin(d, Step.Completion)) return;
             Printk.Write("virtio_rng.%u: first completion: %u bytes"u8, (ulong)index, length);
-            End(Step.Completion, Packed(d), accesses: false);
+            End(d, Step.Completion, Packed(d), accesses: false);
         }
 
         // From interrupt context: the accesses recorded so far belong to the step in progress.
-        public static void Interrupt(VirtioDevice d, uint entry, ulong count)
+        // source: the MSI-X entry, or the line; isr: what acknowledging a line read.
+        public static void Interrupt(VirtioDevice d, uint source, uint isr, ulong count)
         {
             if (count != 1 || !Begin(d, Step.Interrupt)) return;
-            Printk.Write("first interrupt: MSI-X vector %u, no register read needed to acknowledge it"u8, entry);
-            End(Step.Interrupt, accesses: false);
+            if (d.IrqMode != VirtioIrqMode.Wired)
+                Printk.Write("first interrupt: MSI-X vector %u, no register read needed to acknowledge it"u8, source);
+            else if (d.Transport.Kind == VirtioTransportKind.MmioModern || d.Transport.Kind == VirtioTransportKind.MmioLegacy)
+                Printk.Write("first interrupt: line %u, InterruptStatus %#x written back to InterruptACK"u8, source, isr);
+            else
+                Printk.Write("first interrupt: line %u, ISR status %#x (reading it de-asserts INTx)"u8, source, isr);
+            End(d, Step.Interrupt, accesses: false);
         }
 
         // Also when quiet: the device failed (Linux: dev_err). stalledMs 0: it set
@@ -145,25 +199,25 @@ namespace GuestOS.Drivers.Narration
         public static void Recovery(VirtioDevice d, int index, ulong stalledMs, bool givingUp)
         {
             Step step = stalledMs == 0 ? Step.NeedsReset : Step.Stalled;
-            Prefix(d, step);
+            Prefix(d.Transport, step);
             if (stalledMs == 0) Printk.Write("virtio_rng.%u: device set DEVICE_NEEDS_RESET: "u8, (ulong)index);
             else Printk.Write("virtio_rng.%u: no completion after %u ms (requests still posted), no DEVICE_NEEDS_RESET: "u8, (ulong)index, stalledMs);
             Log.Write(givingUp ? "again without completing anything since the last reset; giving up on it"u8 : "resetting and re-initializing it"u8);
-            End(step);
+            End(d, step);
         }
 
         public static void Removed(VirtioDevice d, int index, uint buffers)
         {
             if (!Begin(d, Step.Removed)) return;
             Printk.Write("virtio_rng.%u: removed: device reset, then its queue and %u buffers freed"u8, (ulong)index, buffers);
-            End(Step.Removed, accesses: false);
+            End(d, Step.Removed, accesses: false);
         }
 
         // Also when quiet (dev_err): "device lacks required features VERSION_1 [virtio_dev_probe]".
         public static void MissingFeatures(VirtioDevice d, ulong missing)
         {
             Log.Write("virtio "u8);
-            d.Pci.WriteBdf();
+            d.Transport.WriteName();
             Log.Write(": device lacks required features "u8);
             VirtioFeatures.Print(missing);
             Log.Write(" [virtio_dev_probe]"u8);
@@ -181,27 +235,45 @@ namespace GuestOS.Drivers.Narration
             Printk.Line(" [%s]"u8, linux);
         }
 
+        // The same for a device found by a transport: "virtio a003e00.virtio_mmio: <text> [<linux>]".
+        public static void Error(VirtioTransport t, ReadOnlySpan<byte> linux, ReadOnlySpan<byte> format,
+                                 Arg a0 = default, Arg a1 = default, Arg a2 = default, Arg a3 = default)
+        {
+            Log.Write("virtio "u8);
+            t.WriteName();
+            Log.Write(": "u8);
+            Printk.Write(format, a0, a1, a2, a3);
+            Printk.Line(" [%s]"u8, linux);
+        }
+
         private static bool Packed(VirtioDevice d) => VirtioFeatures.Has(d.Features, VirtioFeatures.VIRTIO_F_RING_PACKED);
 
-        private static bool Begin(VirtioDevice d, Step step)
+        private static bool Begin(VirtioDevice d, Step step) => Begin(d.Transport, step);
+
+        private static bool Begin(VirtioTransport t, Step step)
         {
             if (!On) { AccessLog.Clear(); return false; }
-            Prefix(d, step);
+            Prefix(t, step);
             return true;
         }
 
-        private static void Prefix(VirtioDevice d, Step step)
+        private static void Prefix(VirtioTransport t, Step step)
         {
             Log.Write("virtio "u8);
-            d.Pci.WriteBdf();
+            t.WriteName();
             Printk.Write(": %s: "u8, Steps.Name(step));
         }
 
+        private static void End(VirtioDevice d, Step step, bool packed = false, bool accesses = true)
+            => End(d.Transport, step, packed, accesses, d.IrqMode == VirtioIrqMode.Wired);
+
         // "  spec <section> [<linux>] | <accesses>": the accesses since the previous step.
-        private static void End(Step step, bool packed = false, bool accesses = true)
+        // The section and Linux function depend on the transport (and, for an interrupt, on
+        // whether it came by a wired line).
+        private static void End(VirtioTransport t, Step step, bool packed = false, bool accesses = true, bool wired = false)
         {
             Log.Write(Steps.SpecMarker);
-            Printk.Write("%s [%s]"u8, Steps.Spec(step, packed), Steps.Linux(step));
+            Printk.Write("%s [%s]"u8, Steps.Spec(step, packed, t.Kind, wired), Steps.Linux(step, t.Kind, wired));
             if (accesses && AccessLog.Count > 0)
             {
                 Log.Write(Steps.AccessesMarker);

@@ -1,4 +1,5 @@
 using System;
+using GuestOS.Drivers.Virtio;
 
 namespace GuestOS.Drivers.Narration
 {
@@ -15,12 +16,12 @@ namespace GuestOS.Drivers.Narration
     {
         PciEnable, Probe, Reset, Acknowledge, Driver, DeviceFeatures, DriverFeatures, FeaturesOk,
         FeaturesOkCheck, Interrupts, Polling, Fallback, Queue, QueuesEnabled, DriverOk, RngReady, Kick, Completion,
-        Interrupt, NeedsReset, Stalled, Failed, Removed,
+        Interrupt, NeedsReset, Stalled, Failed, Removed, InterruptLine,
     }
 
     public static class Steps
     {
-        public const int Count = (int)Step.Removed + 1;
+        public const int Count = (int)Step.InterruptLine + 1;
 
         public static ReadOnlySpan<byte> SpecMarker => "  spec "u8;
         public static ReadOnlySpan<byte> AccessesMarker => " | "u8;
@@ -52,13 +53,42 @@ namespace GuestOS.Drivers.Narration
                 case Step.NeedsReset: return "needs_reset"u8;
                 case Step.Stalled: return "stalled"u8;
                 case Step.Failed: return "failed"u8;
+                case Step.InterruptLine: return "interrupt_line"u8;
                 default: return "removed"u8;
             }
         }
 
-        // The ring's sections differ between the split (2.7) and the packed (2.8) layout.
-        public static ReadOnlySpan<byte> Spec(Step s, bool packed)
+        // The ring's sections differ between the split (2.7) and the packed (2.8) layout, the
+        // transport's between virtio-pci (4.1) and virtio-mmio (4.2), and an interrupt by a
+        // wired line is acknowledged where an MSI-X one is not.
+        public static ReadOnlySpan<byte> Spec(Step s, bool packed, VirtioTransportKind kind = VirtioTransportKind.PciModern, bool wired = false)
         {
+            bool mmio = kind == VirtioTransportKind.MmioModern || kind == VirtioTransportKind.MmioLegacy;
+            bool legacy = kind == VirtioTransportKind.PciLegacy || kind == VirtioTransportKind.MmioLegacy;
+            if (mmio)
+            {
+                switch (s)
+                {
+                    case Step.Probe: return legacy ? "4.2.2, 4.2.4"u8 : "4.2.2, 4.2.3.1.1"u8;
+                    case Step.Reset: return "3.1.1 step 1, 4.2.2"u8;
+                    case Step.DeviceFeatures: return "3.1.1 step 4, 4.2.2"u8;
+                    case Step.Queue: return legacy ? "3.1.1 step 7, 4.2.4.3"u8 : "3.1.1 step 7, 4.2.3.2"u8;
+                    case Step.InterruptLine: return "4.2.3.4"u8;
+                    case Step.Kick: return packed ? "2.8.21, 4.2.3.3"u8 : "2.7.13, 4.2.3.3"u8;
+                    case Step.Interrupt: return "4.2.3.4, 4.2.2"u8;
+                }
+            }
+            else if (legacy)
+            {
+                switch (s)
+                {
+                    case Step.Probe: return "4.1.4.8"u8;
+                    case Step.DeviceFeatures: return "3.1.1 step 4, 4.1.4.8"u8;
+                    case Step.Queue: return "3.1.1 step 7, 4.1.5.1.3.1, 2.7.2"u8;
+                }
+            }
+            if (s == Step.InterruptLine) return "4.1.5.3, 4.1.4.5"u8;
+            if (s == Step.Interrupt && wired) return "4.1.5.3, 4.1.4.5"u8;
             switch (s)
             {
                 case Step.PciEnable: return "4.1.5.1"u8;
@@ -87,8 +117,40 @@ namespace GuestOS.Drivers.Narration
             }
         }
 
-        public static ReadOnlySpan<byte> Linux(Step s)
+        public static ReadOnlySpan<byte> Linux(Step s, VirtioTransportKind kind = VirtioTransportKind.PciModern, bool wired = false)
         {
+            if (kind == VirtioTransportKind.MmioModern || kind == VirtioTransportKind.MmioLegacy)
+            {
+                switch (s)
+                {
+                    case Step.Probe: return "virtio_mmio_probe"u8;
+                    case Step.Reset: return "virtio_reset_device -> vm_reset"u8;
+                    case Step.DeviceFeatures: return "vm_get_features"u8;
+                    case Step.DriverFeatures: return "vm_finalize_features"u8;
+                    case Step.FeaturesOkCheck: return "virtio_features_ok -> vm_get_status"u8;
+                    case Step.Queue: return "vm_setup_vq"u8;
+                    case Step.InterruptLine: return "vm_find_vqs -> request_irq(vm_interrupt)"u8;
+                    case Step.Polling: return "none: vm_find_vqs fails without an interrupt line"u8;
+                    case Step.Fallback: return "vm_find_vqs"u8;
+                    case Step.DriverOk: return "virtio_device_ready -> vm_set_status"u8;
+                    case Step.Interrupt: return "vm_interrupt -> vring_interrupt"u8;
+                }
+            }
+            else if (kind == VirtioTransportKind.PciLegacy)
+            {
+                switch (s)
+                {
+                    case Step.PciEnable: return "pci_enable_device, pci_set_master"u8;
+                    case Step.Probe: return "vp_legacy_probe"u8;
+                    case Step.DeviceFeatures: return "vp_get_features -> vp_legacy_get_features"u8;
+                    case Step.DriverFeatures: return "vp_finalize_features -> vp_legacy_set_features"u8;
+                    case Step.Queue: return "setup_vq (legacy), vp_legacy_set_queue_address, vp_legacy_queue_vector"u8;
+                    case Step.Interrupts: return "vp_find_vqs_msix -> vp_request_msix_vectors, vp_legacy_config_vector"u8;
+                    case Step.DriverOk: return "virtio_device_ready -> vp_set_status -> vp_legacy_set_status"u8;
+                }
+            }
+            if (s == Step.InterruptLine) return "vp_find_vqs_intx -> request_irq(vp_interrupt)"u8;
+            if (s == Step.Interrupt && wired) return "vp_interrupt -> vp_vring_interrupt"u8;
             switch (s)
             {
                 case Step.PciEnable: return "pci_enable_device, pci_set_master"u8;
@@ -102,7 +164,7 @@ namespace GuestOS.Drivers.Narration
                 case Step.FeaturesOkCheck: return "virtio_features_ok -> vp_get_status"u8;
                 case Step.Queue: return "setup_vq, vp_active_vq, vp_modern_queue_vector, vp_modern_map_vq_notify"u8;
                 case Step.Interrupts: return "vp_find_vqs_msix -> vp_request_msix_vectors, vp_modern_config_vector"u8;
-                case Step.Polling: return "none: vp_find_vqs falls back to INTx (vp_find_vqs_intx)"u8;
+                case Step.Polling: return "none: vp_find_vqs fails when INTx cannot be had"u8;
                 case Step.QueuesEnabled: return "vp_modern_find_vqs -> vp_modern_set_queue_enable"u8;
                 case Step.Fallback: return "vp_find_vqs"u8;
                 case Step.DriverOk: return "virtio_device_ready -> vp_modern_set_status"u8;

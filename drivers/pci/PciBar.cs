@@ -22,6 +22,7 @@ namespace GuestOS.Drivers.Pci
         public ulong Address;     // bus address programmed in the BAR (0 = unassigned)
         public ulong Size;
         public ulong CpuAddress;  // where the CPU reaches it (memory: same; I/O: port or MMIO)
+        public bool PortIo;       // an I/O BAR reached with port instructions (x86), not through an MMIO window
 
         public bool IsMemory { get { return Kind == PciBarKind.Mem32 || Kind == PciBarKind.Mem64; } }
         public bool IsImplemented { get { return Kind != PciBarKind.Unused && Kind != PciBarKind.Mem64Upper && Size != 0; } }
@@ -84,6 +85,7 @@ namespace GuestOS.Drivers.Pci
                 bar.Size = SizeFromMask(mask);
                 bar.Address = orig & PciRegs.PCI_BASE_ADDRESS_IO_MASK;
                 bar.CpuAddress = bar.Address;
+                bar.PortIo = true;     // as firmware left it: a port number (re-assigning says otherwise)
                 return 1;
             }
 
@@ -123,6 +125,7 @@ namespace GuestOS.Drivers.Pci
             if (Kind == PciBarKind.Mem64) d.Write32(pos + 4, (uint)(busAddress >> 32));
             Address = busAddress;
             CpuAddress = cpuAddress;
+            PortIo = false;            // assigned from a host bridge window: reached through MMIO
         }
 
         public static ReadOnlySpan<byte> KindName(PciBarKind k)

@@ -17,7 +17,7 @@ namespace GuestOS.Drivers.Pci
         {
             FirstBus = 0;
             LastBus = 255;
-            Narration.IoRegions.Add(CONFIG_ADDRESS, 8, Narration.IoRegionKind.PciConfigPorts);
+            Narration.IoRegions.Add(CONFIG_ADDRESS, 8, Narration.IoRegionKind.PciConfigPorts, port: true);
         }
 
         public override ReadOnlySpan<byte> Name { get { return "port 0xcf8/0xcfc"u8; } }

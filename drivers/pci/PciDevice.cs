@@ -54,8 +54,20 @@ namespace GuestOS.Drivers.Pci
         // may DMA). Returns the command register value written.
         public ushort EnableMemoryAndBusMaster()
         {
+            return SetCommand((ushort)(PciRegs.PCI_COMMAND_MEMORY | PciRegs.PCI_COMMAND_MASTER));
+        }
+
+        // pci_enable_device for a function whose registers sit in an I/O BAR (legacy virtio),
+        // memory too for its MSI-X table.
+        public ushort EnableIoAndBusMaster()
+        {
+            return SetCommand((ushort)(PciRegs.PCI_COMMAND_IO | PciRegs.PCI_COMMAND_MEMORY | PciRegs.PCI_COMMAND_MASTER));
+        }
+
+        private ushort SetCommand(ushort bits)
+        {
             ushort cmd = Read16(PciRegs.PCI_COMMAND);
-            ushort want = (ushort)(cmd | PciRegs.PCI_COMMAND_MEMORY | PciRegs.PCI_COMMAND_MASTER);
+            ushort want = (ushort)(cmd | bits);
             if (want != cmd) Write16(PciRegs.PCI_COMMAND, want);
             return want;
         }

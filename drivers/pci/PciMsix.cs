@@ -59,6 +59,14 @@ namespace GuestOS.Drivers.Pci
 
         public uint Size { get { return Cap.TableSize; } }
 
+        // MSI-X on again after pci_msix_disable (a device re-initialised after polling or INTx),
+        // every entry masked as pci_msix_enable leaves them.
+        public void pci_msix_reenable()
+        {
+            SetControl(MsixCapability.PCI_MSIX_FLAGS_ENABLE | MsixCapability.PCI_MSIX_FLAGS_MASKALL, 0);
+            for (uint i = 0; i < Cap.TableSize; i++) pci_msix_mask(i);
+        }
+
         // Step 3, for a masked entry (pci_msix_write_msg).
         public void pci_msix_write_msg(uint entry, MsiMessage msg)
         {
@@ -90,7 +98,7 @@ namespace GuestOS.Drivers.Pci
         }
 
         // pci_msix_shutdown: mask every entry, then switch MSI-X off (the function falls back to
-        // INTx, which this kernel leaves unrouted).
+        // INTx).
         public void pci_msix_disable()
         {
             for (uint i = 0; i < Cap.TableSize; i++) pci_msix_mask(i);

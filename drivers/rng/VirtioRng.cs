@@ -1,4 +1,4 @@
-using GuestOS.Drivers.Pci;
+using System;
 using GuestOS.Drivers.Virtio;
 using GuestOS.Hal;
 using GuestOS.Drivers.Narration;
@@ -41,7 +41,6 @@ namespace GuestOS.Drivers.Rng
         public static bool ProbePolling;        // never use interrupts
 
         public int Index;               // virtio_rng.<Index>
-        public PciDevice Pci;
         public VirtioDevice Vdev;
         public ulong TimeoutNs;
         public uint BufferSize;
@@ -54,8 +53,9 @@ namespace GuestOS.Drivers.Rng
         public ulong Kicks;             // available-buffer notifications actually sent
         public ulong Resets;            // recoveries from DEVICE_NEEDS_RESET or a stall
         public ulong Dropped;           // requests a reset took back from the device uncompleted
-        public ulong Interrupts { get { return Vdev.Vectors.Interrupts; } }
-        public VirtioIrqMode IrqMode { get { return Vdev.Vectors.Mode; } }
+        public ulong Interrupts { get { return Vdev.Interrupts; } }
+        public VirtioIrqMode IrqMode { get { return Vdev.IrqMode; } }
+        public VirtioTransport Transport { get { return Vdev.Transport; } }
         public ulong DriverOkNs;        // Clock.NowNs() when DRIVER_OK was written (first time)
 
         private Virtqueue _vq;
@@ -82,25 +82,14 @@ namespace GuestOS.Drivers.Rng
 
         private VirtioRng() { }
 
-        // The ids this driver binds (virtio 1.2 §4.1.2, §5.4.1): virtio id 4 as modern device
-        // 1af4:1044 (virtio-rng-pci,disable-legacy=on; vhost-user-rng-pci) or as transitional
-        // 1af4:1005 with subsystem id 4 (plain virtio-rng-pci).
-        public static bool virtrng_match(PciDevice d)
+        // virtrng_probe / probe_common, with the generic steps of virtio_dev_probe around it, on
+        // a device any transport found (the driver table binds virtio id 4, §5.4.1). Returns
+        // null and an error if the device cannot be brought up.
+        public static VirtioRng virtrng_probe(VirtioDevice vdev, int index, out DriverError err)
         {
-            return d.HeaderType == PciRegs.PCI_HEADER_TYPE_NORMAL && VirtioIds.FromPci(d) == VirtioIds.VIRTIO_ID_RNG;
-        }
-
-        // virtrng_probe / probe_common, with the generic steps of virtio_dev_probe around it.
-        // Returns null and an error if the device cannot be brought up.
-        public static VirtioRng virtrng_probe(PciDevice pdev, int index, out DriverError err)
-        {
-            VirtioDevice vdev = VirtioDevice.virtio_pci_probe(pdev, out err);
-            if (vdev == null) return null;
-
             VirtioRng vi = new VirtioRng();
             vi._callbacks.Rng = vi;
             vi.Index = index;
-            vi.Pci = pdev;
             vi.Vdev = vdev;
             vi.TimeoutNs = ProbeTimeoutNs != 0 ? ProbeTimeoutNs : DefaultTimeoutNs;
             vi.BufferSize = ProbeBufferSize != 0 ? ProbeBufferSize : DefaultBufferSize;
@@ -313,7 +302,7 @@ namespace GuestOS.Drivers.Rng
                     continue;
                 }
                 bool timedOut = Clock.NowNs() >= deadline;
-                if (timedOut || (Vdev.Vectors.Mode == VirtioIrqMode.Polling && (++polls & 1023) == 0))
+                if (timedOut || (Vdev.IrqMode == VirtioIrqMode.Polling && (++polls & 1023) == 0))
                     _configChanged = Vdev.virtio_needs_reset();
                 if (_configChanged) continue;
                 if (timedOut)
@@ -324,7 +313,7 @@ namespace GuestOS.Drivers.Rng
                     if (e != DriverError.Ok) return e;
                     deadline = Clock.NowNs() + TimeoutNs;
                 }
-                if (Vdev.Vectors.Mode == VirtioIrqMode.Polling) Cpu.Relax();
+                if (Vdev.IrqMode == VirtioIrqMode.Polling) Cpu.Relax();
                 // virtqueue_enable_cb: false when buffers were used meanwhile; take them first.
                 else if (_vq.virtqueue_enable_cb()) Irq.WaitLocalDisabled(deadline);
             }
@@ -374,6 +363,28 @@ namespace GuestOS.Drivers.Rng
             _bufs = null;
             _fatal = DriverError.DeviceRemoved;
             return err;
+        }
+    }
+
+    // The entropy driver in the virtio driver table (Linux: virtio_rng_driver, id_table
+    // { VIRTIO_ID_RNG }): each device it binds becomes virtio_rng.<n>, in probe order.
+    public sealed class VirtioRngDriver : VirtioDriver
+    {
+        public VirtioRng[] Bound = new VirtioRng[0];
+
+        public override ReadOnlySpan<byte> Name { get { return "virtio_rng"u8; } }
+        public override int DeviceId { get { return VirtioIds.VIRTIO_ID_RNG; } }
+
+        public override DriverError probe(VirtioDevice vdev)
+        {
+            DriverError err;
+            VirtioRng rng = VirtioRng.virtrng_probe(vdev, Bound.Length, out err);
+            if (rng == null) return err;
+            VirtioRng[] more = new VirtioRng[Bound.Length + 1];
+            for (int i = 0; i < Bound.Length; i++) more[i] = Bound[i];
+            more[Bound.Length] = rng;
+            Bound = more;
+            return DriverError.Ok;
         }
     }
 }

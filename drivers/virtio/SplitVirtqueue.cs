@@ -80,7 +80,7 @@ namespace GuestOS.Drivers.Virtio
 
         public ulong DescPhys { get { return _ring.Phys; } }
         public ulong AvailPhys { get { return _ring.Phys + VRING_DESC_SIZE * Num; } }
-        public ulong UsedPhys { get { return _ring.Phys + UsedOffset(Num); } }
+        public ulong UsedPhys { get { return _ring.Phys + UsedOffset(Num, _align); } }
         public override ulong DescAreaPhys { get { return DescPhys; } }
         public override ulong DriverAreaPhys { get { return AvailPhys; } }
         public override ulong DeviceAreaPhys { get { return UsedPhys; } }
@@ -88,8 +88,11 @@ namespace GuestOS.Drivers.Virtio
         public ushort AvailIdxShadow { get { return _availIdxShadow; } }
         public ushort LastUsedIdx { get { return _lastUsedIdx; } }
 
-        private SplitVirtqueue(ushort index, uint num, DmaBuffer ring, bool eventIdx, VirtqueueNotifier notifier)
+        private readonly ulong _align;   // of the used ring: VRING_ALIGN, or the legacy interfaces' page
+
+        private SplitVirtqueue(ushort index, uint num, ulong align, DmaBuffer ring, bool eventIdx, VirtqueueNotifier notifier)
         {
+            _align = align;
             Index = index;
             Num = num;
             NumFree = num;
@@ -104,7 +107,7 @@ namespace GuestOS.Drivers.Virtio
             _availIdx = (ushort*)(avail + 2);
             _availRing = (ushort*)(avail + 4);
             _usedEvent = _availRing + num;
-            byte* used = b + UsedOffset(num);
+            byte* used = b + UsedOffset(num, align);
             _usedFlags = (ushort*)used;
             _usedIdx = (ushort*)(used + 2);
             _usedRing = (VringUsedElem*)(used + 4);
@@ -120,17 +123,20 @@ namespace GuestOS.Drivers.Virtio
             _freeHead = 0;
         }
 
-        // Offset of the used ring in the allocation (vring_init).
-        public static ulong UsedOffset(uint num)
+        // Offset of the used ring in the allocation (vring_init). The legacy interfaces fix the
+        // layout (§2.7.2 "Legacy Interfaces: A Note on Virtqueue Layout"): the used ring starts
+        // at the next `align` boundary (4096 for legacy virtio-pci, QueueAlign for virtio-mmio
+        // version 1); a modern device is told each area's address and any align works.
+        public static ulong UsedOffset(uint num, ulong align = VRING_ALIGN)
         {
             ulong availEnd = VRING_DESC_SIZE * num + 2 * (3 + (ulong)num);   // desc + avail incl. used_event
-            return (availEnd + VRING_ALIGN - 1) & ~(VRING_ALIGN - 1);
+            return (availEnd + align - 1) & ~(align - 1);
         }
 
         // vring_size: bytes for a split ring of num entries.
-        public static ulong vring_size(uint num)
+        public static ulong vring_size(uint num, ulong align = VRING_ALIGN)
         {
-            return UsedOffset(num) + 2 * 3 + VRING_USED_ELEM_SIZE * (ulong)num;
+            return UsedOffset(num, align) + 2 * 3 + VRING_USED_ELEM_SIZE * (ulong)num;
         }
 
         public static bool IsPowerOf2(uint v) { return v != 0 && (v & (v - 1)) == 0; }
@@ -138,7 +144,8 @@ namespace GuestOS.Drivers.Virtio
         // vring_create_virtqueue (split): allocate the ring for up to `num` entries, halving the
         // size when DMA memory is short, like vring_alloc_queue_split. num must be a power of 2.
         public static SplitVirtqueue vring_create_virtqueue(ushort index, uint num, bool eventIdx,
-                                                            VirtqueueNotifier notifier, out DriverError err)
+                                                            VirtqueueNotifier notifier, out DriverError err,
+                                                            ulong align = VRING_ALIGN)
         {
             err = DriverError.Ok;
             if (!IsPowerOf2(num) || num > VIRTQUEUE_MAX_SIZE)
@@ -146,13 +153,13 @@ namespace GuestOS.Drivers.Virtio
                 err = DriverError.QueueSizeInvalid;
                 return null;
             }
-            DmaBuffer ring = VringCreate.vring_alloc_queue(ref num, false);
+            DmaBuffer ring = VringCreate.vring_alloc_queue(ref num, false, align);
             if (ring.IsNull)
             {
                 err = DriverError.OutOfDmaMemory;
                 return null;
             }
-            return new SplitVirtqueue(index, num, ring, eventIdx, notifier);
+            return new SplitVirtqueue(index, num, align, ring, eventIdx, notifier);
         }
 
         // virtqueue_add_split (virtio 1.2 §2.7.13 "Supplying Buffers to The Device").

@@ -1,5 +1,4 @@
 using System;
-using GuestOS.Drivers.Pci;
 using GuestOS.Hal;
 using GuestOS.Drivers.Narration;
 
@@ -7,81 +6,69 @@ namespace GuestOS.Drivers.Virtio
 {
     // The generic part of bringing a virtio device up (virtio 1.2 §3.1.1 "Driver Requirements:
     // Device Initialization"), as Linux's drivers/virtio/virtio.c (virtio_dev_probe,
-    // virtio_features_ok, virtio_device_ready) over the virtio-pci modern transport
-    // (virtio_pci_modern.c: vp_reset, vp_finalize_features, setup_vq, vp_modern_find_vqs):
+    // virtio_features_ok, virtio_device_ready), over whichever transport found the device
+    // (VirtioTransport: virtio-pci modern or legacy, virtio-mmio version 2 or 1):
     //
-    //   1. reset: write 0, wait until status reads back 0        vp_reset
+    //   1. reset: write 0, wait until status reads back 0        virtio_reset_device
     //   2. ACKNOWLEDGE                                           register_virtio_device
     //   3. DRIVER                                                virtio_dev_probe
-    //   4. read device features, write the accepted subset       vp_modern_get/set_features
+    //   4. read device features, write the accepted subset       virtio_dev_probe, finalize_features
     //   5. FEATURES_OK, then read status back: still set?        virtio_features_ok
-    //   6. device-specific setup: virtqueues                     setup_vq, vp_modern_find_vqs
+    //   6. device-specific setup: virtqueues and interrupts      config->find_vqs
     //   7. DRIVER_OK: the device is live                         virtio_device_ready
     // On failure after step 2 the driver sets FAILED (virtio_dev_probe's error path).
+    // A legacy device has no FEATURES_OK (§3.1.2): steps 5-6 are skipped without VERSION_1.
     public sealed class VirtioDevice
     {
-        public PciDevice Pci;
-        public VirtioPciModern Vp;
+        public VirtioTransport Transport;
         public ulong DeviceFeatures;   // offered by the device
         public ulong Features;         // negotiated (accepted by both)
         public ulong ResetTimeoutUs;   // bound on the wait for reset to complete
         public const ulong DefaultResetTimeoutUs = 1000000;   // 1 s (Linux waits forever)
 
-        public VirtioPciVectors Vectors;   // how the device interrupts us (MSI-X or polling)
         public VirtioCallbacks Callbacks;  // the driver's interrupt-time callbacks
+        public VirtioIrqMode IrqMode;      // how the device interrupts us, chosen by find_vqs
+        public ulong Interrupts;           // interrupt handler runs for this device
+        public ulong Spurious;             // ... that found no used buffer and no config change
 
-        private Virtqueue[] _vqs;
+        private Virtqueue[] _vqs = new Virtqueue[1];
 
-        private VirtioDevice() { }
-
-        // virtio_pci_probe: pci_enable_device, vp_modern_probe, pci_set_master.
-        public static VirtioDevice virtio_pci_probe(PciDevice pdev, out DriverError err)
+        public VirtioDevice(VirtioTransport transport)
         {
-            VirtioDevice vdev = new VirtioDevice();
-            vdev.Pci = pdev;
-            vdev.ResetTimeoutUs = DefaultResetTimeoutUs;
-            vdev._vqs = new Virtqueue[1];
-            vdev.Vectors = new VirtioPciVectors(vdev);
-
-            // Memory decoding on (pci_enable_device) and bus mastering (pci_set_master): the
-            // device answers at its BARs and may DMA into our rings.
-            AccessLog.Clear();   // the device's narrated steps start here, enumeration is not one
-            Narrate.PciEnable(vdev, pdev.EnableMemoryAndBusMaster());
-
-            err = VirtioPciModern.vp_modern_probe(pdev, out vdev.Vp);
-            if (err != DriverError.Ok) return null;
-            Narrate.Probe(vdev);
-            return vdev;
+            Transport = transport;
+            ResetTimeoutUs = DefaultResetTimeoutUs;
         }
+
+        public int VirtioId { get { return Transport.VirtioId; } }
 
         // ---- status -------------------------------------------------------------------
 
-        public byte virtio_get_status() { return Vp.vp_modern_get_status(); }
+        public byte virtio_get_status() { return Transport.get_status(); }
 
-        // virtio_add_status: read the status and write it back with one more bit (one iowrite8).
+        // virtio_add_status: read the status and write it back with one more bit (one write).
         public byte virtio_add_status(byte bit)
         {
-            byte status = (byte)(Vp.vp_modern_get_status() | bit);
-            Vp.vp_modern_set_status(status);
+            byte status = (byte)(Transport.get_status() | bit);
+            Transport.set_status(status);
             Narrate.StatusAdded(this, bit, status);
             return status;
         }
 
-        // virtio_reset_device -> vp_reset (§2.4, §4.1.4.3.2: "After writing 0 to
-        // device_status, the driver MUST wait for a read of device_status to return 0 before
-        // reinitializing the device"). Bounded here: a device that never finishes is reported.
+        // virtio_reset_device (§2.4, §4.1.4.3.2: "After writing 0 to device_status, the driver
+        // MUST wait for a read of device_status to return 0 before reinitializing the device").
+        // Bounded here: a device that never finishes is reported.
         public DriverError virtio_reset_device()
         {
-            Vp.vp_modern_set_status(0);
-            if (DriverFaults.Fire(DriverFaults.ResetNoWait)) { Vp.vp_modern_set_status(VirtioStatus.ACKNOWLEDGE); return DriverError.Ok; }
+            Transport.reset();
+            if (DriverFaults.Fire(DriverFaults.ResetNoWait)) { Transport.set_status(VirtioStatus.ACKNOWLEDGE); return DriverError.Ok; }
             ulong start = Clock.NowNs();
             ulong limitNs = ResetTimeoutUs * 1000;
             byte status;
-            while ((status = Vp.vp_modern_get_status()) != 0)
+            while ((status = Transport.get_status()) != 0)
             {
                 if (Clock.NowNs() - start >= limitNs)
                 {
-                    Narrate.Error(Pci, "vp_reset"u8, "reset did not complete: status still %#02x after %u us"u8, status, ResetTimeoutUs);
+                    Narrate.Error(Transport, "virtio_reset_device"u8, "reset did not complete: status still %#02x after %u us"u8, status, ResetTimeoutUs);
                     return DriverError.ResetTimeout;
                 }
                 Clock.DelayUs(10);
@@ -103,14 +90,14 @@ namespace GuestOS.Drivers.Virtio
 
         // Steps 4-6, Linux's virtio_dev_probe feature part with virtio_features_ok. The driver
         // declares what it cannot do without (required) and what it can use (optional); the
-        // transport adds VERSION_1 (required) and the ring features it implements
-        // (VirtioFeatures.TransportOptional).
+        // transport adds its own (VERSION_1 required on a modern interface) and the ring
+        // features this stack implements.
         public DriverError virtio_negotiate(ulong driverRequired, ulong driverOptional)
         {
-            ulong required = driverRequired | VirtioFeatures.TransportRequired;
-            ulong wanted = required | driverOptional | VirtioFeatures.TransportOptional;
+            ulong required = driverRequired | Transport.RequiredFeatures;
+            ulong wanted = required | driverOptional | Transport.OptionalFeatures;
 
-            DeviceFeatures = Vp.vp_modern_get_features();
+            DeviceFeatures = Transport.get_features();
             Narrate.Features(this, Step.DeviceFeatures, DeviceFeatures);
             ulong missing = required & ~DeviceFeatures;
             if (missing != 0)
@@ -121,134 +108,62 @@ namespace GuestOS.Drivers.Virtio
             }
 
             Features = DeviceFeatures & wanted;
-            Vp.vp_modern_set_features(DriverFaults.Accept(Features));
+            Transport.finalize_features(DriverFaults.Accept(Features));
             Narrate.Features(this, Step.DriverFeatures, Features);
+
+            // "Legacy devices did not have FEATURES_OK" (virtio_features_ok, §3.1.2).
+            if (!VirtioFeatures.Has(Features, VirtioFeatures.VIRTIO_F_VERSION_1)) return DriverError.Ok;
 
             // §3.1.1 steps 5-6: set FEATURES_OK, then re-read: if the bit is not there the
             // device does not support this subset and the device is unusable.
             byte written = virtio_add_status(VirtioStatus.FEATURES_OK);
-            byte back = DriverFaults.Fire(DriverFaults.SkipFeaturesOkReadBack) ? written : Vp.vp_modern_get_status();
+            byte back = DriverFaults.Fire(DriverFaults.SkipFeaturesOkReadBack) ? written : Transport.get_status();
             if ((back & VirtioStatus.FEATURES_OK) == 0)
             {
-                Narrate.Error(Pci, "virtio_features_ok"u8, "device refuses features %#x: status read back %#02x without FEATURES_OK; setting FAILED"u8, Features, back);
+                Narrate.Error(Transport, "virtio_features_ok"u8, "device refuses features %#x: status read back %#02x without FEATURES_OK; setting FAILED"u8, Features, back);
                 virtio_fail();
                 return DriverError.FeaturesRefused;
             }
             Narrate.FeaturesOkCheck(this, back);
-            if (DriverFaults.Fire(DriverFaults.FeatureAfterFeaturesOk)) Vp.vp_modern_set_features(Features);
+            if (DriverFaults.Fire(DriverFaults.FeatureAfterFeaturesOk)) Transport.finalize_features(Features);
             return DriverError.Ok;
         }
 
-        // Step 7 (§3.1.1 "device-specific setup"), Linux's vp_find_vqs: interrupts first, then
-        // every queue, then enable them all. Interrupt modes are tried best first: a vector
-        // per queue plus one for configuration changes, one shared vector, polling. A mode
-        // fails when the function has too few MSI-X entries, the platform no free MSI, or
-        // the device reads back NO_VECTOR; nothing is enabled until a mode has worked, so
-        // falling back needs no reset. vqs receives the queues 0..vqs.Length-1.
+        // Step 7 (§3.1.1 "device-specific setup"), Linux's virtio_find_vqs -> config->find_vqs:
+        // the transport sets up every queue and the interrupts, and makes the queues live.
         public DriverError virtio_find_vqs(Virtqueue[] vqs, uint maxSize, VirtioCallbacks callbacks, bool polling)
         {
             Callbacks = callbacks;
-            ushort nvqs = (ushort)vqs.Length;
-            VirtioIrqMode mode = polling ? VirtioIrqMode.Polling : VirtioIrqMode.PerQueueVectors;
-            while (true)
-            {
-                ReadOnlySpan<byte> why = default;
-                if (mode != VirtioIrqMode.Polling && !Vectors.vp_request_msix_vectors(mode, nvqs, out why))
-                {
-                    Narrate.Fallback(this, mode, why);
-                    mode = mode - 1;
-                    continue;
-                }
-                if (mode != VirtioIrqMode.Polling) Narrate.Interrupts(this);
-                DriverError err = DriverError.Ok;
-                ushort i = 0;
-                for (; i < nvqs; i++)
-                {
-                    err = vp_setup_vq(i, maxSize, Vectors.vp_queue_vector(i), out vqs[i]);
-                    if (err != DriverError.Ok) break;
-                }
-                if (err != DriverError.Ok)
-                {
-                    for (ushort j = 0; j < i; j++) { vqs[j].vring_del_virtqueue(); vqs[j] = null; _vqs[j] = null; }
-                    if (err != DriverError.NoVector) return err;
-                    Vectors.vp_release_msix_vectors();
-                    Narrate.Fallback(this, mode, "the device answered NO_VECTOR for a queue vector"u8);
-                    mode = mode - 1;
-                    continue;
-                }
-                if (mode == VirtioIrqMode.Polling)
-                {
-                    Vectors.vp_disable_msix();
-                    for (i = 0; i < nvqs; i++) vqs[i].virtqueue_disable_cb();
-                    Narrate.Interrupts(this);
-                }
-                // "Select and activate all queues. Has to be done last: once we do this, there's
-                // no way to go back except reset." (vp_modern_find_vqs)
-                if (DriverFaults.Fire(DriverFaults.DriverOkBeforeQueueEnable)) virtio_device_ready();
-                if (DriverFaults.Fire(DriverFaults.QueueEnableZero)) Vp.vp_modern_set_queue_enable(0, false);
-                for (i = 0; i < nvqs; i++) Vp.vp_modern_set_queue_enable(i, true);
-                Narrate.QueuesEnabled(this, nvqs);
-                return DriverError.Ok;
-            }
+            if (vqs.Length > _vqs.Length) _vqs = new Virtqueue[vqs.Length];
+            return Transport.find_vqs(this, vqs, maxSize, polling);
         }
 
-        // One queue (setup_vq of virtio_pci_modern.c), §4.1.5.1.3: select, read size, check not
-        // yet enabled, allocate the ring, write size, the three area addresses and the MSI-X
-        // vector (read back: NO_VECTOR means the device refused it), find the notify address.
-        // Not enabled yet. maxSize caps the ring.
-        private DriverError vp_setup_vq(ushort index, uint maxSize, ushort vector, out Virtqueue vq)
+        // A transport's find_vqs hands each queue it set up here, so interrupts can reach it.
+        public void vring_register(Virtqueue vq)
         {
-            vq = null;
-            ushort numQueues = Vp.vp_modern_get_num_queues();
-            if (index >= numQueues) return setup_vq_error(index, "index >= num_queues"u8, numQueues, DriverError.QueueNotAvailable);
-
-            ushort num = Vp.vp_modern_get_queue_size(index);
-            if (num == 0) return setup_vq_error(index, "queue_size reads 0 (not available)"u8, 0, DriverError.QueueNotAvailable);
-            if (Vp.vp_modern_get_queue_enable(index)) return setup_vq_error(index, "already enabled"u8, 1, DriverError.QueueAlreadyEnabled);
-            if (!VringCreate.vring_size_valid(num, Features))
-                return setup_vq_error(index, VringCreate.vring_size_rule(Features), num, DriverError.QueueSizeInvalid);
-
-            uint want = num;
-            if (maxSize != 0 && want > maxSize) want = maxSize;
-
-            VirtioPciNotifier notifier = new VirtioPciNotifier();
-            DriverError err;
-            Virtqueue svq = VringCreate.vring_create_virtqueue(index, want, Features, notifier, out err);
-            if (svq == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
-
-            // vp_active_vq: the size we really use, then where the three areas are.
-            Vp.vp_modern_set_queue_size(index, DriverFaults.QueueSize((ushort)svq.Num));
-            Vp.vp_modern_queue_address(index, svq.DescAreaPhys, svq.DriverAreaPhys, svq.DeviceAreaPhys);
-            if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR && Vp.vp_modern_queue_vector(index, vector) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
+            if (vq.Index >= _vqs.Length)
             {
-                svq.vring_del_virtqueue();
-                return DriverError.NoVector;
-            }
-            ulong notifyAddr;
-            err = Vp.vp_modern_map_vq_notify(index, out notifyAddr);
-            if (err != DriverError.Ok)
-            {
-                svq.vring_del_virtqueue();
-                return err;
-            }
-            notifier.Addr = notifyAddr;
-
-            Narrate.Queue(this, svq, num, vector, notifyAddr - Vp.NotifyBase);
-
-            if (index >= _vqs.Length)
-            {
-                Virtqueue[] bigger = new Virtqueue[index + 1];
+                Virtqueue[] bigger = new Virtqueue[vq.Index + 1];
                 for (int i = 0; i < _vqs.Length; i++) bigger[i] = _vqs[i];
                 _vqs = bigger;
             }
-            _vqs[index] = svq;
-            vq = svq;
-            return DriverError.Ok;
+            _vqs[vq.Index] = vq;
+        }
+
+        // Free queues a failed find_vqs had set up (before any was made live).
+        public void vring_del_registered()
+        {
+            for (int i = 0; i < _vqs.Length; i++)
+            {
+                if (_vqs[i] == null) continue;
+                _vqs[i].vring_del_virtqueue();
+                _vqs[i] = null;
+            }
         }
 
         // vring_interrupt: a used-buffer notification for queue `index`. "We can get spurious
-        // callbacks" (shared vectors, or a completion we already took): false when nothing was
-        // in the used ring.
+        // callbacks" (shared vectors and lines, or a completion we already took): false when
+        // nothing was in the used ring.
         public bool vring_interrupt(ushort index)
         {
             if (index >= _vqs.Length) return false;
@@ -258,17 +173,32 @@ namespace GuestOS.Drivers.Virtio
             return true;
         }
 
-        // One shared vector stands for every queue: Linux's vp_vring_interrupt walks the
-        // virtqueue list and calls vring_interrupt on each, as this does.
-        public bool vring_interrupt_all()
+        // One interrupt from the transport (Linux: vp_vring_interrupt / vp_config_changed /
+        // vm_interrupt): `queue` is the queue it stands for, AllQueues for a shared vector or
+        // line (Linux walks the virtqueue list), NoQueue for the configuration vector.
+        // `source` names where it came from (MSI-X entry, line) for the narration, `isr` is
+        // what the transport read to acknowledge it (0 where nothing needs reading).
+        public const int AllQueues = -2, NoQueue = -1;
+        public void virtio_interrupt(bool config, int queue, uint source, uint isr)
         {
-            bool any = false;
-            for (ushort i = 0; i < _vqs.Length; i++)
-                if (vring_interrupt(i)) any = true;
-            return any;
+            Interrupts++;
+            Narrate.Interrupt(this, source, isr, Interrupts);
+            bool handled = false;
+            if (queue == AllQueues)
+            {
+                for (ushort i = 0; i < _vqs.Length; i++)
+                    if (vring_interrupt(i)) handled = true;
+            }
+            else if (queue >= 0) handled = vring_interrupt((ushort)queue);
+            if (config && Callbacks != null)
+            {
+                Callbacks.config_changed();
+                handled = true;
+            }
+            if (!handled) Spurious++;
         }
 
-        // Step 8: DRIVER_OK, one iowrite8 to device_status (common+0x14).
+        // Step 8: DRIVER_OK (Linux: virtio_device_ready -> set_status).
         public void virtio_device_ready()
         {
             if (DriverFaults.Fire(DriverFaults.NotifyBeforeDriverOk))
@@ -280,7 +210,7 @@ namespace GuestOS.Drivers.Virtio
         // must reset it before using it again.
         public bool virtio_needs_reset()
         {
-            return (Vp.vp_modern_get_status() & VirtioStatus.DEVICE_NEEDS_RESET) != 0;
+            return (Transport.get_status() & VirtioStatus.DEVICE_NEEDS_RESET) != 0;
         }
 
         // FAILED: "something went wrong in the guest, and it has given up on the device".
@@ -289,8 +219,8 @@ namespace GuestOS.Drivers.Virtio
             virtio_add_status(VirtioStatus.FAILED);
         }
 
-        // Undo everything: reset (the device stops touching memory), then free the rings
-        // (Linux: virtio_dev_remove -> reset, del_vqs).
+        // Undo everything: reset (the device stops touching memory), then forget the queues and
+        // free their rings (Linux: virtio_dev_remove -> reset, del_vqs).
         public DriverError virtio_dev_remove()
         {
             DriverError err = virtio_reset_device();
@@ -302,11 +232,13 @@ namespace GuestOS.Drivers.Virtio
             }
             return err;
         }
+    }
 
-        private DriverError setup_vq_error(ushort index, ReadOnlySpan<byte> what, ulong value, DriverError e)
-        {
-            Narrate.Error(Pci, "setup_vq"u8, "queue %u: %s (%u)"u8, index, what, value);
-            return e;
-        }
+    // What a virtio driver is called back for, in interrupt context with local interrupts
+    // disabled (Linux: vq->callback, and virtio_driver.config_changed).
+    public abstract class VirtioCallbacks
+    {
+        public abstract void vq_callback(Virtqueue vq);   // the device used buffers of vq
+        public abstract void config_changed();           // configuration or status changed
     }
 }

@@ -42,6 +42,8 @@ namespace GuestOS.Drivers.Virtio
         {
             switch (bit)
             {
+                case 24: return "NOTIFY_ON_EMPTY"u8;        // legacy (§6.3)
+                case 27: return "ANY_LAYOUT"u8;             // legacy (§6.3)
                 case 28: return "INDIRECT_DESC"u8;
                 case 29: return "EVENT_IDX"u8;
                 case 32: return "VERSION_1"u8;

@@ -7,22 +7,23 @@ namespace GuestOS.Drivers.Virtio
     // negotiated features, so the transport (virtio_find_vq) never names a layout.
     public static class VringCreate
     {
-        public static Virtqueue vring_create_virtqueue(ushort index, uint num, ulong features,
+        // align: where the split ring's used ring starts (SplitVirtqueue.UsedOffset).
+        public static Virtqueue vring_create_virtqueue(ushort index, uint num, ulong align, ulong features,
                                                        VirtqueueNotifier notifier, out DriverError err)
         {
             bool eventIdx = VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_EVENT_IDX);
             if (VirtioFeatures.Has(features, VirtioFeatures.VIRTIO_F_RING_PACKED))
                 return PackedVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err);
-            return SplitVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err);
+            return SplitVirtqueue.vring_create_virtqueue(index, num, eventIdx, notifier, out err, align);
         }
 
         // vring_alloc_queue_split/_packed: the ring's DMA memory for up to `num` entries, halving
         // num while memory is short (a smaller queue still works). Null if not even one fits.
-        internal static DmaBuffer vring_alloc_queue(ref uint num, bool packed)
+        internal static DmaBuffer vring_alloc_queue(ref uint num, bool packed, ulong align = SplitVirtqueue.VRING_ALIGN)
         {
             while (true)
             {
-                DmaBuffer ring = Dma.AllocCoherent(packed ? PackedVirtqueue.vring_size_packed(num) : SplitVirtqueue.vring_size(num));
+                DmaBuffer ring = Dma.AllocCoherent(packed ? PackedVirtqueue.vring_size_packed(num) : SplitVirtqueue.vring_size(num, align));
                 if (!ring.IsNull || num == 1) return ring;
                 num /= 2;
             }

@@ -42,12 +42,17 @@ namespace GuestOS.Kernel.Boot
         public static ulong Be64(byte* p) => (ulong)Be32(p) << 32 | Be32(p + 4);
 
         // The n-th node (0-based) whose `compatible` list contains `compatible`.
-        public static DtNode FindCompatible(ReadOnlySpan<byte> compatible, int index) => Find(compatible, default, index);
+        public static DtNode FindCompatible(ReadOnlySpan<byte> compatible, int index) => Find(compatible, default, 0, index);
 
         // The n-th node whose name is `name` or starts with `name@` (e.g. "memory", "chosen").
-        public static DtNode FindByName(ReadOnlySpan<byte> name, int index) => Find(default, name, index);
+        public static DtNode FindByName(ReadOnlySpan<byte> name, int index) => Find(default, name, 0, index);
 
-        private static DtNode Find(ReadOnlySpan<byte> compatible, ReadOnlySpan<byte> name, int index)
+        // The node whose `phandle` property is `phandle` (the value other nodes' `interrupt-parent`
+        // and `interrupt-map` name it by; spec 2.3.3).
+        public static DtNode FindByPhandle(uint phandle) => Find(default, default, phandle, 0);
+
+        // Exactly one of compatible, name, phandle selects the match.
+        private static DtNode Find(ReadOnlySpan<byte> compatible, ReadOnlySpan<byte> name, uint phandle, int index)
         {
             DtNode result;
             result.Offset = -1; result.AddressCells = 2; result.SizeCells = 1;
@@ -68,8 +73,9 @@ namespace GuestOS.Kernel.Boot
                     if (depth >= MaxDepth) return result;
                     depth++;
                     addressCells[depth] = 2; sizeCells[depth] = 1;
-                    bool match = !name.IsEmpty ? NameMatches(nodeName, name)
-                                              : HasCompatible(token, compatible);
+                    bool match = phandle != 0 ? HasPhandle(token, phandle)
+                               : !name.IsEmpty ? NameMatches(nodeName, name)
+                               : HasCompatible(token, compatible);
                     if (match && index-- == 0)
                     {
                         result.Offset = token;
@@ -141,6 +147,48 @@ namespace GuestOS.Kernel.Boot
             if (!GetProperty(node, name, out byte* p, out int length) || length < 4) return false;
             value = Be32(p);
             return true;
+        }
+
+        // The phandle of the node's interrupt parent: its own `interrupt-parent`, else the nearest
+        // ancestor's (spec 2.4.1); 0 when none says.
+        public static uint InterruptParent(DtNode node)
+        {
+            if (!node.Found) return 0;
+            if (GetU32(node, "interrupt-parent"u8, out uint own)) return own;
+            uint* inherited = stackalloc uint[MaxDepth + 1];
+            int depth = 0;
+            inherited[0] = 0;
+            int offset = 0;
+            while (offset < structSize)
+            {
+                int token = offset;
+                uint tag = Be32(structs + offset);
+                offset += 4;
+                if (tag == FDT_BEGIN_NODE)
+                {
+                    if (token == node.Offset) return inherited[depth];
+                    offset += Align4(Strlen(structs + offset) + 1);
+                    if (depth >= MaxDepth) return 0;
+                    depth++;
+                    inherited[depth] = inherited[depth - 1];
+                }
+                else if (tag == FDT_END_NODE) { if (depth > 0) depth--; }
+                else if (tag == FDT_PROP)
+                {
+                    int length = (int)Be32(structs + offset);
+                    if (length >= 4 && StrEquals(strings + Be32(structs + offset + 4), "interrupt-parent"u8))
+                        inherited[depth] = Be32(structs + offset + 8);
+                    offset += 8 + Align4(length);
+                }
+                else if (tag != FDT_NOP) break;
+            }
+            return 0;
+        }
+
+        private static bool HasPhandle(int token, uint phandle)
+        {
+            DtNode node; node.Offset = token; node.AddressCells = 0; node.SizeCells = 0;
+            return (GetU32(node, "phandle"u8, out uint value) || GetU32(node, "linux,phandle"u8, out value)) && value == phandle;
         }
 
         private static bool HasCompatible(int token, ReadOnlySpan<byte> compatible)

@@ -23,6 +23,18 @@ namespace GuestOS.Hal
         public static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
             => Interrupts.AllocateMsi(requesterId, handler, out message);
 
+        // Route a wired line (IOAPIC GSI on x86, GIC SPI on arm64) to handler, with the trigger
+        // and polarity the platform described, and unmask it. False when the platform has no
+        // such controller or line.
+        public static bool AttachWired(WiredIrq irq, InterruptHandler handler)
+            => Interrupts.AttachWired(irq, handler);
+
+        // Where a PCI function's INTx pin (1-4 = INTA-INTD, configuration 0x3D) arrives, from
+        // what the platform provides: x86 - the interrupt line firmware wrote (0x3C), through
+        // the MADT's source overrides; arm64 - the host bridge's interrupt-map.
+        public static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+            => Interrupts.RoutePciIntx(requesterId, pin, line, out irq);
+
         public static void DisableLocal() => Machine.DisableInterrupts();
         public static void EnableLocal() => Machine.EnableInterrupts();
 

@@ -17,8 +17,9 @@ namespace GuestOS.Kernel
             else if (CommandLine.Is("test"u8, "oom"u8)) HeapTests.OutOfMemory();
             else if (CommandLine.Is("test"u8, "hang"u8)) Hang();
             else if (CommandLine.Is("test"u8, "irq"u8)) IrqTests.SelfInterrupt();
+            else if (CommandLine.Is("test"u8, "wired"u8)) WiredTests.Run();
             else if (CommandLine.Is("test"u8, "panic"u8)) Panic.Halt("requested by test=panic"u8);
-            Verdict.Fail("unknown test= value (boot, irq, fault-null, fault-divide, fault-undefined, fault-unaligned, heap, oom, hang, panic)"u8, ExitCode.Fail);
+            Verdict.Fail("unknown test= value (boot, irq, wired, fault-null, fault-divide, fault-undefined, fault-unaligned, heap, oom, hang, panic)"u8, ExitCode.Fail);
         }
 
         private static void Hang()

@@ -100,7 +100,7 @@ namespace GuestOS.Tests
         [Fact] public void PackedRingAgainstAModelDevice() => Check(packed: true, Fault.None, PackedIterations);
 
         // Each property can fail: a wrong model or a misbehaving device makes it throw, with the
-        // shrunk case in the message.
+        // shrunk case in the message. `expected` is a regular expression for the failed check.
         [Theory]
         [InlineData(false, Fault.KickRuleOffByOne, "kick_prepare")]
         [InlineData(true, Fault.KickRuleOffByOne, "kick_prepare")]
@@ -110,14 +110,14 @@ namespace GuestOS.Tests
         [InlineData(false, Fault.DeviceWritesPastBuffer, "written outside")]
         [InlineData(true, Fault.DeviceWritesPastBuffer, "written outside")]
         [InlineData(true, Fault.DeviceLosesBuffer, "never came back")]
-        [InlineData(false, Fault.DeviceCompletesTwice, "get_buf")]
-        [InlineData(true, Fault.DeviceCompletesTwice, "get_buf")]
+        [InlineData(false, Fault.DeviceCompletesTwice, "get_buf|more_used disagrees")]   // either check may see it first
+        [InlineData(true, Fault.DeviceCompletesTwice, "get_buf|more_used disagrees")]
         [InlineData(false, Fault.ModelIgnoresDisable, "interrupt")]
         [InlineData(true, Fault.ModelIgnoresDisable, "interrupt")]
         public void EachPropertyFailsOnABrokenVariant(bool packed, Fault fault, string expected)
         {
             var e = Assert.Throws<CsCheckException>(() => Check(packed, fault, FaultIterations));
-            Assert.Contains(expected, e.ToString());
+            Assert.Matches(expected, e.ToString());
             Assert.Contains(packed ? "packed num=" : "split num=", e.Message);   // the shrunk case is printed
             _out.WriteLine(e.Message);
             _out.WriteLine("failed with: " + e.InnerException?.Message);

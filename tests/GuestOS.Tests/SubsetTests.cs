@@ -31,6 +31,7 @@ namespace GuestOS.Tests
             "Log.Quiet", "Log.Write", "Log.Hex", "Log.Dec", "Log.DecSigned", "Log.Line",
             "Irq.AllocateMsi", "Irq.DisableLocal", "Irq.EnableLocal", "Irq.WaitLocalDisabled",
             "InterruptHandler..ctor", "InterruptHandler.Handle", "MsiMessage.Address", "MsiMessage.Data",
+            "Irq.AttachWired", "Irq.RoutePciIntx", "WiredIrq.Number", "WiredIrq.Level", "WiredIrq.ActiveLow", "WiredIrq.Valid",
         };
 
         private static readonly HashSet<string> SystemAllowed = new HashSet<string>
@@ -109,7 +110,7 @@ namespace GuestOS.Tests
             if (t == typeof(float) || t == typeof(double) || t == typeof(decimal)) return false;
             if (t.IsPrimitive || t == typeof(string) || t == typeof(void) || t == typeof(ReadOnlySpan<byte>)) return true;
             if (t.Namespace != null && t.Namespace.StartsWith("GuestOS.Drivers")) return true;
-            return t.FullName is "GuestOS.Hal.DmaBuffer" or "GuestOS.Hal.MsiMessage" or "GuestOS.Hal.InterruptHandler";
+            return t.FullName is "GuestOS.Hal.DmaBuffer" or "GuestOS.Hal.MsiMessage" or "GuestOS.Hal.InterruptHandler" or "GuestOS.Hal.WiredIrq";
         }
 
         private static IEnumerable<string> ScanIl(MethodBase m, byte[] il)

@@ -93,7 +93,8 @@ namespace GuestOS.Tests
                     if (d.Kind == SimBarKind.Io) { io = (io + d.Size - 1) & ~(d.Size - 1); f.PresetBar(b, io); io += d.Size; }
                     else if (d.Kind != SimBarKind.None) { mem = (mem + d.Size - 1) & ~(d.Size - 1); f.PresetBar(b, mem); mem += d.Size; }
                 }
-                f.W16(0x04, 0x0003);   // SeaBIOS enables I/O + memory decoding
+                f.W16(0x04, 0x0003);   // SeaBIOS enables I/O + memory decoding ...
+                if (f.Config[0x3D] != 0) f.Config[0x3C] = (byte)(10 + i % 2);   // ... and routes INTx (pc: IRQ 10/11)
             }
             m.Cfg = new PciConfigPort();
             return m;

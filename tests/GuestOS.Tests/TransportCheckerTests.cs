@@ -17,7 +17,7 @@ namespace GuestOS.Tests
     {
         private VirtioDevice _vdev;
         private SimVirtioDevice _dev;
-        private VirtioPciModern Vp => _vdev.Vp;
+        private VirtioPciModern Vp => ((VirtioPciModernTransport)_vdev.Transport).Vp;
 
         private const ulong QemuRng = (1UL << 28) | (1UL << 29) | (1UL << 32) | (1UL << 40);
 
@@ -28,8 +28,9 @@ namespace GuestOS.Tests
             _dev = new SimVirtioDevice(opt);
             var m = x86 ? TestMachine.X86(_dev) : TestMachine.Virt(_dev);
             PciDevice d = PciScan.Enumerate(m.Cfg, m.Windows).Single(x => x.VendorId == 0x1af4);
-            _vdev = VirtioDevice.virtio_pci_probe(d, out DriverError e);
+            var t = VirtioPciModernTransport.virtio_pci_modern_probe(d, out DriverError e);
             Assert.Equal(DriverError.Ok, e);
+            _vdev = new VirtioDevice(t);
         }
 
         // Reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK (§3.1.1 steps 1-6).

@@ -306,7 +306,7 @@ namespace GuestOS.Tests
             Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] r));
             Assert.Single(r);
             Assert.Equal(0, r[0].Index);
-            Assert.Equal(2u, r[0].Pci.Dev);
+            Assert.Equal(2u, ((GuestOS.Drivers.Virtio.VirtioPciTransport)r[0].Transport).Pci.Dev);
             Assert.Contains("00:01.0: bring-up failed: device refused FEATURES_OK", LogText);
 
             HostedHal.Reset();

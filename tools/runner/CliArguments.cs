@@ -4,7 +4,8 @@ using GuestOS.Runner;
 namespace GuestOS.Runner.Cli;
 
 /// <summary>What the command line asked for: the run itself plus how the CLI should behave.</summary>
-public sealed record CliCommand(RunOptions Options, bool DryRun, bool Quiet, bool Help, string? VhostUserRngBackend = null);
+public sealed record CliCommand(RunOptions Options, bool DryRun, bool Quiet, bool Help, string? VhostUserRngBackend = null,
+                                bool VhostUserMmio = false);
 
 /// <summary>
 /// Parses guestos-run's arguments. "--flag value" and "--flag=value" both work. An empty value
@@ -28,6 +29,7 @@ public static class CliArguments
           --shared-memory           back RAM with a shared memfd (for vhost-user)
           --vhost-user-rng BACKEND  start the vhost-user-rng backend, connect a vhost-user-rng-pci
                                     device to it (shared RAM, vectors=2), stop it afterwards
+          --vhost-user-mmio         ... as vhost-user-rng on a virtio-mmio transport instead
           --trace PATTERN           QEMU -trace event pattern (repeatable); output goes to stderr
           --gdb                     add -s -S (gdb on tcp::1234, CPU halted) and no timeout
           --tail N                  console lines shown on failure (default 20)
@@ -47,6 +49,7 @@ public static class CliArguments
         var traces = new List<string>();
         bool gdb = false, dryRun = false, quiet = false, help = false, sharedMemory = false;
         string? vhostUserRng = null;
+        bool vhostUserMmio = false;
 
         for (var i = 0; i < args.Count; i++)
         {
@@ -89,6 +92,7 @@ public static class CliArguments
                 case "--gdb": NoValue(); gdb = true; break;
                 case "--shared-memory": NoValue(); sharedMemory = true; break;
                 case "--vhost-user-rng": vhostUserRng = Value(); break;
+                case "--vhost-user-mmio": vhostUserMmio = true; break;
                 case "--dry-run": NoValue(); dryRun = true; break;
                 case "--quiet": NoValue(); quiet = true; break;
                 case "-h" or "--help": help = true; break;
@@ -135,7 +139,7 @@ public static class CliArguments
         };
         // Building the command line validates machine, CPU and GIC now, as a usage error.
         QemuCommandLine.Build(options);
-        return new CliCommand(options, dryRun, quiet, Help: false, Empty(vhostUserRng) ? null : vhostUserRng);
+        return new CliCommand(options, dryRun, quiet, Help: false, Empty(vhostUserRng) ? null : vhostUserRng, vhostUserMmio);
     }
 
     private static (string Flag, string? Value) SplitFlag(string arg)

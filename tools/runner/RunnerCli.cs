@@ -33,7 +33,7 @@ public static class RunnerCli
             : null;
         if (backend != null)
         {
-            command = command with { Options = command.Options with { QemuExtra = [.. command.Options.QemuExtra, .. backend.QemuArguments] } };
+            command = command with { Options = command.Options with { QemuExtra = [.. command.Options.QemuExtra, .. backend.QemuArgumentsFor(0, command.VhostUserMmio)] } };
         }
         var argv = QemuCommandLine.Build(command.Options);
         if (command.DryRun)

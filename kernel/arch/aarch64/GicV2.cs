@@ -9,7 +9,7 @@ namespace GuestOS.Kernel.Arch
     internal static class GicV2
     {
         // Distributor
-        private const ulong GICD_CTLR = 0x000, GICD_ISENABLER = 0x100, GICD_IPRIORITYR = 0x400,
+        private const ulong GICD_CTLR = 0x000, GICD_TYPER = 0x004, GICD_ISENABLER = 0x100, GICD_ISPENDR = 0x200, GICD_IPRIORITYR = 0x400,
                             GICD_ITARGETSR = 0x800, GICD_ICFGR = 0xC00, GICD_SGIR = 0xF00;
         // CPU interface
         private const ulong GICC_CTLR = 0x000, GICC_PMR = 0x004, GICC_IAR = 0x00C, GICC_EOIR = 0x010;
@@ -54,16 +54,46 @@ namespace GuestOS.Kernel.Arch
             spi = 0; doorbell = 0;
             if (v2m == 0 || spiNext >= spiBase + spiCount) return false;
             spi = spiNext++;
-            Io.iowrite8(dist + GICD_IPRIORITYR + spi, 0xA0);
-            Io.iowrite8(dist + GICD_ITARGETSR + spi, 0x01);
-            ulong icfgr = dist + GICD_ICFGR + (spi / 16) * 4;
-            Io.iowrite32(icfgr, Io.ioread32(icfgr) | (2u << (int)((spi % 16) * 2)));   // edge
-            Enable(spi);
+            ConfigureSpi(spi, level: false);
             doorbell = v2mPhys + V2M_MSI_SETSPI_NS;
             return true;
         }
 
         internal static bool HasMsiFrame => v2m != 0;
+
+        // An SPI the v2m frame owns is not a wired line.
+        internal static bool IsMsiSpi(uint intid) => v2m != 0 && intid >= spiBase && intid < spiBase + spiCount;
+
+        // INTIDs below 32 * (GICD_TYPER.ITLinesNumber + 1) exist (IHI 0048B, 4.3.2).
+        internal static uint LineCount => 32 * ((Io.ioread32(dist + GICD_TYPER) & 0x1F) + 1);
+
+        // A wired SPI: priority, this CPU as the target, edge or level, enabled (IHI 0048B
+        // 4.3.11-4.3.13; Linux gic_set_type, gic_set_affinity). GICD_ITARGETSR0-7 are banked:
+        // reading byte 0 gives this CPU interface's own bit (Linux gic_get_cpumask).
+        internal static void ConfigureSpi(uint intid, bool level)
+        {
+            Io.iowrite8(dist + GICD_IPRIORITYR + intid, 0xA0);
+            Io.iowrite8(dist + GICD_ITARGETSR + intid, Io.ioread8(dist + GICD_ITARGETSR));
+            SetTrigger(dist + GICD_ICFGR, intid, level);
+            Enable(intid);
+        }
+
+        // GICD_ICFGR: two bits per INTID, the upper one 1 for edge, 0 for level (same layout on GICv3).
+        internal static void SetTrigger(ulong icfgrBase, uint intid, bool level)
+        {
+            ulong icfgr = icfgrBase + (intid / 16) * 4;
+            uint edgeBit = 2u << (int)((intid % 16) * 2);
+            uint value = Io.ioread32(icfgr);
+            Io.iowrite32(icfgr, level ? value & ~edgeBit : value | edgeBit);
+        }
+
+        internal static bool TriggerIsLevel(ulong icfgrBase, uint intid)
+            => (Io.ioread32(icfgrBase + (intid / 16) * 4) & (2u << (int)((intid % 16) * 2))) == 0;
+
+        internal static bool IsLevel(uint intid) => TriggerIsLevel(dist + GICD_ICFGR, intid);
+
+        // GICD_ISPENDR: the software way to make an SPI pending, with no device (self tests).
+        internal static void SetPending(uint intid) => Io.iowrite32(dist + GICD_ISPENDR + (intid / 32) * 4, 1u << (int)(intid % 32));
 
         internal static void Enable(uint intid) => Io.iowrite32(dist + GICD_ISENABLER + (intid / 32) * 4, 1u << (int)(intid % 32));
 

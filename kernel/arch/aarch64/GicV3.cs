@@ -13,7 +13,9 @@ namespace GuestOS.Kernel.Arch
     internal static class GicV3
     {
         // Distributor (IHI 0069, "The GIC Distributor register map")
-        private const ulong GICD_CTLR = 0x0000, GICD_TYPER = 0x0004, GICD_IGROUPR = 0x0080, GICD_ICENABLER = 0x0180;
+        private const ulong GICD_CTLR = 0x0000, GICD_TYPER = 0x0004, GICD_IGROUPR = 0x0080, GICD_ISENABLER = 0x0100,
+                            GICD_ICENABLER = 0x0180, GICD_ISPENDR = 0x0200, GICD_IPRIORITYR = 0x0400, GICD_ICFGR = 0x0C00,
+                            GICD_IROUTER = 0x6000;
         private const uint GICD_CTLR_RWP = 1u << 31;   // register write pending
         private const uint GICD_CTLR_ARE = 1u << 4;    // ARE (one security state) / ARE_NS (Non-secure view)
         private const uint GICD_CTLR_ENABLE_G1 = 1u << 1; // EnableGrp1 / EnableGrp1A: Non-secure Group 1
@@ -157,6 +159,26 @@ namespace GuestOS.Kernel.Arch
             WriteBpr1(0);
             WriteIgrpen1(1);
         }
+
+        // INTIDs 32 .. 32 * (GICD_TYPER.ITLinesNumber + 1) - 1 are SPIs the distributor has.
+        internal static uint LineCount => 32 * ((Io.ioread32(dist + GICD_TYPER) & 0x1F) + 1);
+
+        // A wired SPI (already Group 1 and disabled by InitDistributor): priority, edge or level,
+        // routed to this CPU's affinity (GICD_IROUTER.Interrupt_Routing_Mode 0: that one PE),
+        // then enabled. Linux: gic_set_type, gic_set_affinity, gic_unmask_irq.
+        internal static void ConfigureSpi(uint intid, bool level)
+        {
+            Io.iowrite8(dist + GICD_IPRIORITYR + intid, (byte)DefaultPriority);
+            GicV2.SetTrigger(dist + GICD_ICFGR, intid, level);
+            WaitClear(dist + GICD_CTLR, GICD_CTLR_RWP, "GICD_CTLR.RWP"u8);
+            Io.iowrite64(dist + GICD_IROUTER + intid * 8, (mpidr >> 32 & 0xFF) << 32 | (mpidr & 0xFFFFFF));
+            Io.iowrite32(dist + GICD_ISENABLER + (intid / 32) * 4, 1u << (int)(intid % 32));
+        }
+
+        internal static bool IsLevel(uint intid) => GicV2.TriggerIsLevel(dist + GICD_ICFGR, intid);
+
+        // GICD_ISPENDR: make an SPI pending from software (self tests).
+        internal static void SetPending(uint intid) => Io.iowrite32(dist + GICD_ISPENDR + (intid / 32) * 4, 1u << (int)(intid % 32));
 
         internal static void EnableSgiOrPpi(uint intid)
             => Io.iowrite32(Redist + SgiFrame + GICR_ISENABLER0, 1u << (int)intid);

@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 
@@ -136,5 +137,66 @@ namespace GuestOS.Kernel.Arch
             if (gicVersion == 2) GicV2.EndOfInterrupt(ack);
             else GicV3.EndOfInterrupt(intid);
         }
+
+        // A wired SPI (a device tree `interrupts` or interrupt-map entry) to its handler, with
+        // the trigger type the tree gave; refused when it is no SPI this GIC has, belongs to the
+        // v2m frame's MSIs, or already has a handler. The handler runs before the end of
+        // interrupt (Handle), so a level line is acknowledged at the device before the GIC
+        // looks at it again.
+        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler)
+        {
+            uint intid = irq.Number;
+            if (gicVersion == 0 || !irq.Valid || handler == null) return false;
+            uint lines = gicVersion == 2 ? GicV2.LineCount : GicV3.LineCount;
+            if (intid < 32 || intid >= lines || intid >= GicV2.FirstSpecialIntid) return RefuseWired(intid, "not an SPI this GIC has"u8);
+            if (gicVersion == 2 && GicV2.IsMsiSpi(intid)) return RefuseWired(intid, "the v2m MSI frame owns it"u8);
+            if (handlers[intid] != null) return RefuseWired(intid, "it already has a handler"u8);
+            handlers[intid] = handler;
+            if (gicVersion == 2) GicV2.ConfigureSpi(intid, irq.Level);
+            else GicV3.ConfigureSpi(intid, irq.Level);
+            return true;
+        }
+
+        private static bool RefuseWired(uint intid, ReadOnlySpan<byte> why)
+        {
+            Log.Write("gic: INTID "u8); Log.Dec(intid); Log.Write(" refused: "u8); Log.Write(why); Log.Line();
+            return false;
+        }
+
+        // The trigger type the distributor holds for an SPI (self tests read back what was set).
+        internal static bool WiredIsLevel(uint intid) => gicVersion == 2 ? GicV2.IsLevel(intid) : GicV3.IsLevel(intid);
+
+        // test=wired's lines: the SPIs of the two lowest virtio-mmio slots, the first with the
+        // trigger type the device tree gives (edge on QEMU), the second level-triggered as an
+        // interrupt-map entry would give. QEMU fills the slots from the top: these stay empty.
+        internal static bool WiredTestLine(int index, out WiredIrq irq)
+        {
+            irq = default;
+            Drivers.Virtio.VirtioMmioSlot[] slots = Platform.VirtioMmioSlots();
+            if (index > 1) return false;
+            if (index >= slots.Length || !slots[index].Irq.Valid) Panic.Halt("test wired: needs two virtio-mmio slots with SPIs in the device tree"u8);
+            irq = slots[index].Irq;
+            if (index == 1) irq.Level = !slots[0].Irq.Level;
+            return true;
+        }
+
+        // A device would lower its line when acknowledged; a line made pending by software needs nothing.
+        internal static void AcknowledgeWiredTestLine() { }
+
+        // What a device asserting the line would do, from software: GICD_ISPENDR.
+        internal static void RaiseWiredForTest(uint intid)
+        {
+            if (gicVersion == 2) GicV2.SetPending(intid);
+            else if (gicVersion == 3) GicV3.SetPending(intid);
+            else Panic.Halt("interrupts: no supported interrupt controller"u8);
+        }
+
+        // A PCI function's INTx through the ECAM host bridge's interrupt-map; the interrupt line
+        // register is not used (no firmware wrote it).
+        internal static bool IntxUsesFirmwareLine => false;
+
+        // A PCI function's INTx through the ECAM host bridge's interrupt-map.
+        internal static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+            => DtInterrupts.PciIntx(DeviceTree.FindCompatible("pci-host-ecam-generic"u8, 0), requesterId, pin, out irq);
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using GuestOS.Drivers.Pci;
+using GuestOS.Drivers.Virtio;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 
@@ -70,6 +71,46 @@ namespace GuestOS.Kernel.Arch
             if (DeviceTree.GetReg(msi, 0, out ulong msiBase, out _)) { Log.Write(","u8); Log.Write(msiKind); Log.Hex(msiBase); }
             else Log.Write(", no MSI controller"u8);
             Log.Line();
+        }
+
+        // The virtio-mmio transports: every `compatible = "virtio,mmio"` node's reg and first
+        // interrupt (Linux Documentation/devicetree/bindings/virtio/mmio.yaml), in ascending
+        // address order. QEMU's blob already lists them so (it creates the highest first and
+        // each new node goes in front); the tree does not promise it. Found once, printed once.
+        private static VirtioMmioSlot[] mmioSlots;
+
+        internal static VirtioMmioSlot[] VirtioMmioSlots()
+        {
+            if (mmioSlots != null) return mmioSlots;
+            int count = 0;
+            while (DeviceTree.FindCompatible("virtio,mmio"u8, count).Found) count++;
+            VirtioMmioSlot[] slots = new VirtioMmioSlot[count];
+            int kept = 0;
+            for (int i = 0; i < count; i++)
+            {
+                DtNode node = DeviceTree.FindCompatible("virtio,mmio"u8, i);
+                VirtioMmioSlot slot = default;
+                if (!DeviceTree.GetReg(node, 0, out slot.Phys, out slot.Size) || slot.Size == 0)
+                {
+                    Log.Write("devicetree: a virtio,mmio node has no reg: skipped"u8); Log.Line();
+                    continue;
+                }
+                DtInterrupts.OfNode(node, 0, out slot.Irq);   // Valid stays false without a usable SPI
+                int at = kept++;
+                for (; at > 0 && slots[at - 1].Phys > slot.Phys; at--) slots[at] = slots[at - 1];
+                slots[at] = slot;
+            }
+            mmioSlots = new VirtioMmioSlot[kept];
+            for (int i = 0; i < kept; i++) mmioSlots[i] = slots[i];
+            for (int i = 0; i < kept && !Log.Quiet; i++)
+            {
+                Log.Write("devicetree: virtio-mmio "u8); Log.Hex(mmioSlots[i].Phys); Log.Write(" size "u8); Log.Hex(mmioSlots[i].Size);
+                Log.Write(", "u8);
+                if (mmioSlots[i].Irq.Valid) DtInterrupts.Describe(mmioSlots[i].Irq);
+                else Log.Write("no interrupt a GIC SPI can carry: polling only"u8);
+                Log.Line();
+            }
+            return mmioSlots;
         }
     }
 }

@@ -62,5 +62,20 @@ namespace GuestOS.Kernel.Arch
 
         internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
             => Panic.Halt("interrupts: x86 cannot raise an MSI without a device"u8);
+
+        internal static bool WiredTestLine(int index, out WiredIrq irq) { irq = default; Panic.Halt("test wired: not written for x86 yet"u8); return false; }
+        internal static void AcknowledgeWiredTestLine() { }
+        internal static bool IntxUsesFirmwareLine => true;
+        internal static void RaiseWiredForTest(uint gsi) { }
+        internal static bool WiredIsLevel(uint gsi) => false;
+
+        // Wired interrupts: not yet routed on this architecture.
+        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler) => false;
+
+        internal static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+        {
+            irq = default;
+            return false;
+        }
     }
 }

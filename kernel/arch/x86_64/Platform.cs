@@ -26,5 +26,8 @@ namespace GuestOS.Kernel.Arch
         }
 
         internal static PciHostWindows PciWindows() => null;
+
+        // The virtio-mmio transports the platform describes (none found yet on this architecture).
+        internal static Drivers.Virtio.VirtioMmioSlot[] VirtioMmioSlots() => new Drivers.Virtio.VirtioMmioSlot[0];
     }
 }

@@ -57,7 +57,7 @@ namespace GuestOS.Hal.Hosted
         // [guard page][size bytes, zeroed][slack to the page end][guard page]
         internal static byte* Allocate(ulong size, ulong rounded)
         {
-            byte* base_ = (byte*)NativeMemory.AlignedAlloc((nuint)(rounded + 2 * GuardSize), 4096);
+            byte* base_ = LowPages.Map(rounded + 2 * GuardSize);
             byte* p = base_ + GuardSize;
             NativeMemory.Fill(base_, (nuint)GuardSize, Canary);
             NativeMemory.Clear(p, (nuint)size);
@@ -74,7 +74,7 @@ namespace GuestOS.Hal.Hosted
                 throw new InvalidOperationException($"Dma.FreeCoherent of unknown buffer 0x{phys:x}");
             live.Remove(phys);
             Outstanding -= a.Rounded;
-            NativeMemory.AlignedFree(a.Base);
+            LowPages.Unmap(a.Base, a.Rounded + 2 * GuardSize);
         }
 
         // True if [phys, phys+len) lies entirely inside the bytes one live allocation asked for.
@@ -110,12 +110,50 @@ namespace GuestOS.Hal.Hosted
 
         public static void Reset()
         {
-            foreach (var kv in live) NativeMemory.AlignedFree(kv.Value.Base);
+            foreach (var kv in live) LowPages.Unmap(kv.Value.Base, kv.Value.Rounded + 2 * GuardSize);
             live.Clear();
             Outstanding = 0;
             TotalAllocations = 0;
             FailAllocations = false;
             Limit = ulong.MaxValue;
+        }
+    }
+
+    // Pages at low addresses, so that "physical" addresses look like a small machine's: the
+    // legacy interfaces hand the device a 32-bit page number (QueuePFN, legacy queue_address),
+    // which a process's usual heap addresses (0x7f..., 47 bits) do not fit. mmap with
+    // MAP_FIXED_NOREPLACE from a bump pointer at 4 GiB; addresses are never reused, so a
+    // stale pointer to freed DMA memory faults instead of aliasing a newer buffer.
+    internal static unsafe class LowPages
+    {
+        private const int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
+        private static ulong _next = 1UL << 32;
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern IntPtr mmap(IntPtr addr, UIntPtr length, int prot, int flags, int fd, IntPtr offset);
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int munmap(IntPtr addr, UIntPtr length);
+
+        internal static byte* Map(ulong bytes)
+        {
+            lock (typeof(LowPages))
+            {
+                for (int attempt = 0; attempt < 64; attempt++)
+                {
+                    ulong at = _next;
+                    _next += (bytes + 0xFFFF) & ~0xFFFFUL;
+                    IntPtr p = mmap((IntPtr)(long)at, (UIntPtr)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, IntPtr.Zero);
+                    if (p == (IntPtr)(long)at) return (byte*)p;
+                    if (p != (IntPtr)(-1)) munmap(p, (UIntPtr)bytes);   // an old kernel ignored the flag
+                }
+                throw new InvalidOperationException($"no low pages for a {bytes}-byte DMA allocation near 0x{_next:x}");
+            }
+        }
+
+        internal static void Unmap(byte* p, ulong bytes)
+        {
+            if (munmap((IntPtr)p, (UIntPtr)bytes) != 0) throw new InvalidOperationException($"munmap of DMA pages at 0x{(ulong)p:x} failed");
         }
     }
 }

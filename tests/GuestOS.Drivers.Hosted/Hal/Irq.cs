@@ -15,6 +15,12 @@ namespace GuestOS.Hal
         public static bool AllocateMsi(ushort requesterId, InterruptHandler handler, out MsiMessage message)
             => Hosted.InterruptController.Allocate(requesterId, handler, out message);
 
+        public static bool AttachWired(WiredIrq irq, InterruptHandler handler)
+            => Hosted.InterruptController.AttachWired(irq, handler);
+
+        public static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+            => Hosted.InterruptController.RoutePciIntx(requesterId, pin, line, out irq);
+
         public static void DisableLocal() => Hosted.InterruptController.DisableLocal();
         public static void EnableLocal() => Hosted.InterruptController.EnableLocal();
         public static void WaitLocalDisabled(ulong deadlineNs) => Hosted.InterruptController.WaitLocalDisabled(deadlineNs);
@@ -45,6 +51,7 @@ namespace GuestOS.Hal.Hosted
         private static readonly Dictionary<uint, InterruptHandler> Handlers = new Dictionary<uint, InterruptHandler>();
         private static readonly Queue<uint> Pending = new Queue<uint>();
         private static bool _inHandler;
+        private static int _levelRepeats;
 
         public static void Reset()
         {
@@ -58,6 +65,9 @@ namespace GuestOS.Hal.Hosted
             Handlers.Clear();
             Pending.Clear();
             _inHandler = false;
+            WiredAvailable = true;
+            WiredLines.Clear();
+            Asserted.Clear();
         }
 
         internal static bool Allocate(ushort requesterId, InterruptHandler handler, out MsiMessage message)
@@ -71,6 +81,45 @@ namespace GuestOS.Hal.Hosted
             message.Address = Doorbell;
             message.Data = vector;
             return true;
+        }
+
+        // ---- wired lines (IOAPIC / GIC SPI) ------------------------------------------------
+        // Knob: whether the platform routes wired interrupts at all.
+        public static bool WiredAvailable;
+        public static readonly Dictionary<uint, WiredIrq> WiredLines = new Dictionary<uint, WiredIrq>();
+        private static readonly HashSet<uint> Asserted = new HashSet<uint>();
+        private const uint WiredVectorBase = 0x10000;   // keeps wired lines apart from MSI vectors
+
+        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler)
+        {
+            if (!WiredAvailable || !irq.Valid) return false;
+            WiredLines[irq.Number] = irq;
+            Handlers[WiredVectorBase + irq.Number] = handler;
+            return true;
+        }
+
+        // The simulated platform's routing: the interrupt line firmware wrote is the GSI (as on
+        // pc and q35 without overrides), level-triggered like every PCI INTx.
+        internal static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
+        {
+            irq = default;
+            if (!WiredAvailable || pin < 1 || pin > 4 || line == 0 || line == 0xFF) return false;
+            irq.Number = line;
+            irq.Level = true;
+            irq.Valid = true;
+            return true;
+        }
+
+        // A device drives its line: an edge line interrupts once per rising edge; a level line
+        // interrupts while asserted, so a handler that does not acknowledge the device is
+        // called again (and reported after 100 times, which on metal is an interrupt storm).
+        public static void SetLine(uint number, bool asserted)
+        {
+            bool was = Asserted.Contains(number);
+            if (asserted) Asserted.Add(number); else Asserted.Remove(number);
+            if (!asserted || was || !Handlers.ContainsKey(WiredVectorBase + number)) return;
+            Pending.Enqueue(WiredVectorBase + number);
+            if (LocalEnabled && !_inHandler) DeliverPending();
         }
 
         // A device's MSI write arriving at the interrupt controller.
@@ -122,6 +171,12 @@ namespace GuestOS.Hal.Hosted
                 uint v = Pending.Dequeue();
                 Taken++;
                 Handlers[v].Handle();
+                if (v >= WiredVectorBase && Asserted.Contains(v - WiredVectorBase) && WiredLines[v - WiredVectorBase].Level)
+                {
+                    if (++_levelRepeats > 100) { Errors.Add($"level line {v - WiredVectorBase} still asserted after 100 handler runs: the device is never acknowledged"); Asserted.Remove(v - WiredVectorBase); }
+                    else Pending.Enqueue(v);
+                }
+                else _levelRepeats = 0;
             }
             _inHandler = false;
         }

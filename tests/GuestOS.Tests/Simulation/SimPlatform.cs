@@ -20,6 +20,7 @@ namespace GuestOS.Tests.Simulation
         private uint _cf8;
 
         public readonly List<string> Unclaimed = new List<string>();
+        public readonly List<SimMmioDevice> MmioDevices = new List<SimMmioDevice>();   // platform devices (virtio-mmio)
 
         public SimPlatform()
         {
@@ -30,6 +31,7 @@ namespace GuestOS.Tests.Simulation
         public void Tick()
         {
             foreach (var f in Root.AllBelow()) f.Tick();
+            foreach (var d in MmioDevices) d.Tick();
         }
 
         // ---- configuration routing ------------------------------------------------------
@@ -143,6 +145,7 @@ namespace GuestOS.Tests.Simulation
                 Unclaimed.Add($"port read 0x{addr:x}/{width}");
                 return (1UL << (8 * width)) - 1;
             }
+            foreach (var m in MmioDevices) if (m.Contains(addr, width)) return m.Read(addr, width);
             if (InEcam(addr, out uint b, out uint d, out uint f, out uint o)) return ConfigRead(b, d, f, o, width);
             var hit = FindMem(Root, addr, width);
             if (hit.f != null) return hit.f.BarRead(hit.bar, hit.off, width);
@@ -167,6 +170,7 @@ namespace GuestOS.Tests.Simulation
                 Unclaimed.Add($"port write 0x{addr:x}/{width}");
                 return;
             }
+            foreach (var m in MmioDevices) if (m.Contains(addr, width)) { m.Write(addr, width, value); return; }
             if (InEcam(addr, out uint b, out uint d, out uint f, out uint o)) { ConfigWrite(b, d, f, o, width, value); return; }
             var hit = FindMem(Root, addr, width);
             if (hit.f != null) { hit.f.BarWrite(hit.bar, hit.off, width, value); return; }

@@ -199,7 +199,7 @@ namespace GuestOS.Tests.Simulation
             switch (r)
             {
                 case "common": return CommonRead(rel, width);
-                case "isr": { byte v = Isr; Isr = 0; return v; }
+                case "isr": { byte v = Isr; Isr = 0; InterruptController.SetLine(Config[0x3C], false); return v; }
                 case "device": return 0;
                 case "notify": Violation("read from notify region"); return 0;
             }
@@ -412,8 +412,17 @@ namespace GuestOS.Tests.Simulation
             if ((Status & 0x40) != 0) return;
             Status |= 0x40;
             ConfigGeneration++;
-            Isr |= 2;
-            Msix?.Notify(ConfigMsixVector);
+            Interrupt(2, ConfigMsixVector);
+        }
+
+        // virtio_pci_notify: an MSI-X message while MSI-X is enabled, else INTx, asserted while
+        // ISR status is non-zero (reading ISR clears it and de-asserts the line, 4.1.4.5);
+        // PCI_COMMAND's INTx-disable bit (10) silences it.
+        private void Interrupt(byte isrBit, ushort vector)
+        {
+            Isr |= isrBit;
+            if (Msix != null && Msix.Enabled) Msix.Notify(vector);
+            else if (((Config[0x05] << 8 | Config[0x04]) & 0x400) == 0 && Config[0x3D] != 0) InterruptController.SetLine(Config[0x3C], true);
         }
 
         public override void Tick()
@@ -432,7 +441,7 @@ namespace GuestOS.Tests.Simulation
                 long before = q.R.Interrupts;
                 int n = budget > 0 ? q.R.Process(budget) : 0;
                 if (n < 0) { NeedsReset(); continue; }                   // ring error: DEVICE_NEEDS_RESET
-                if (q.R.Interrupts != before) { Isr |= 1; Msix?.Notify(q.MsixVector); }
+                if (q.R.Interrupts != before) Interrupt(1, q.MsixVector);
                 if (NeedsResetAfter >= 0 && q.R.Completions >= NeedsResetAfter) { if (!NeedsResetEveryTime) NeedsResetAfter = -1; NeedsReset(); }
                 if (n < budget || !q.R.HasWork) q.Kicked = false;
             }

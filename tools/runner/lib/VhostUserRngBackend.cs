@@ -73,11 +73,14 @@ public sealed class VhostUserRngBackend : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<string> QemuArguments => QemuArgumentsFor(0);
 
-    /// <summary>The same for the guest on socket <paramref name="index"/> (one QEMU per socket).</summary>
-    public IReadOnlyList<string> QemuArgumentsFor(int index) =>
+    /// <summary>
+    /// The same for the guest on socket <paramref name="index"/> (one QEMU per socket). mmio: the
+    /// device on a virtio-mmio transport (vhost-user-rng, microvm and virt) instead of PCI.
+    /// </summary>
+    public IReadOnlyList<string> QemuArgumentsFor(int index, bool mmio = false) =>
     [
         "-chardev", $"socket,id=vhost-rng,path={SocketPathOf(index)}{(ConnectMode ? ",server=on" : "")}",
-        "-device", "vhost-user-rng-pci,chardev=vhost-rng,vectors=2",
+        "-device", mmio ? "vhost-user-rng,chardev=vhost-rng" : "vhost-user-rng-pci,chardev=vhost-rng,vectors=2",
     ];
 
     /// <summary>Starts (or, after <see cref="KillAsync"/>, restarts) the backend process.</summary>

@@ -7,12 +7,14 @@ namespace GuestOS.Drivers.Virtio
     // address". One iowrite16.
     public sealed class VirtioPciNotifier : VirtqueueNotifier
     {
-        public ulong Addr;   // from vp_modern_map_vq_notify
+        public ulong Addr;   // from vp_modern_map_vq_notify, or the legacy header's queue_notify
+        public bool Port;    // legacy on x86: an I/O port, written with outw
 
         public override bool Notify(ushort queueIndex)
         {
             if (Addr == 0) return false;
-            Io.iowrite16(Addr, queueIndex);
+            if (Port) Io.outw((ushort)Addr, queueIndex);
+            else Io.iowrite16(Addr, queueIndex);
             return true;
         }
     }

@@ -1,0 +1,69 @@
+using GuestOS.Runner;
+
+namespace GuestOS.Kernel.Tests;
+
+// Wired interrupts (the kernel side of Irq.AttachWired / Irq.RoutePciIntx) and the virtio-mmio
+// slots the platform describes (Platform.VirtioMmioSlots). test=wired attaches lines as a driver
+// does and raises them (kernel/selftest/WiredTests.cs); these tests check what it printed
+// against what QEMU was told and what QEMU's own tables say.
+public class WiredInterruptTests
+{
+    private static readonly string[] RngDevice =
+        ["-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=rng0"];
+
+    private static RunResult Boot(TargetArch arch, string machine, int gic = 2) => QemuRunner.Run(new RunOptions
+    {
+        KernelPath = Kernels.Path(arch),
+        Arch = arch,
+        Machine = machine,
+        GicVersion = gic,
+        Append = "test=wired",
+        QemuExtra = RngDevice,
+        Timeout = TimeSpan.FromSeconds(60),
+    });
+
+    // virt always has 32 transports (hw/arm/virt.c: NUM_VIRTIO_TRANSPORTS, base_memmap
+    // VIRT_MMIO 0x0a000000 + 0x200 each, a15irqmap VIRT_MMIO = SPI 16 + n, edge in
+    // create_virtio_devices); the kernel lists them in ascending address order. The SPIs of
+    // the first two are raised through GICD_ISPENDR, one edge and one level, three times each.
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Aarch64_virt_slots_come_from_the_device_tree_and_spis_reach_their_handlers(int gic)
+    {
+        var run = Boot(TargetArch.Aarch64, "virt", gic);
+        Assert.True(run.Passed, run.Report());
+        var slots = run.Lines.Select(l => l.Text).Where(t => t.StartsWith("devicetree: virtio-mmio ")).ToList();
+        var expected = Enumerable.Range(0, 32)
+            .Select(i => $"devicetree: virtio-mmio 0x{0x0a000000 + 0x200 * i:x} size 0x200, SPI {16 + i} (INTID {48 + i}) edge")
+            .ToList();
+        Assert.Equal(expected, slots);
+        Assert.True(run.Printed("test wired: 32 virtio-mmio slot(s) described"), run.Report());
+        for (int round = 1; round <= 3; round++)
+        {
+            Assert.True(run.Printed($"test wired: line 48 edge round {round} handled"), run.Report());
+            Assert.True(run.Printed($"test wired: line 49 level round {round} handled"), run.Report());
+        }
+        Assert.True(run.Printed("gic: INTID 48 refused: it already has a handler"), run.Report());
+        Assert.True(run.Printed("gic: INTID 5000 refused: not an SPI this GIC has"), run.Report());
+    }
+
+    // virt's PCIe INTx (hw/arm/virt.c create_pcie_irq_map): device d's pin p (1-4) arrives at
+    // SPI 3 + (d + p - 1) % 4, level high; interrupt-map-mask <0x1800 0 0 7> keeps two device
+    // bits, so the map has 16 entries. Every (device, pin) pair is checked, so a decoder that
+    // ignored the mask, the pin or the parent's address cells would print something else.
+    [Fact]
+    public void Aarch64_virt_pci_intx_follows_the_interrupt_map()
+    {
+        var run = Boot(TargetArch.Aarch64, "virt");
+        Assert.True(run.Passed, run.Report());
+        for (int device = 1; device <= 4; device++)
+            for (int pin = 1; pin <= 4; pin++)
+            {
+                int spi = 3 + (device + pin - 1) % 4;
+                Assert.True(run.Printed($"test wired: INTx 0x{device << 3:x4} pin {pin} -> {32 + spi} level active-high"), run.Report());
+            }
+        Assert.True(run.Printed("devicetree: no INTx route for PCI 0x0008 pin 0: the pin is not 1-4 (INTA-INTD)"), run.Report());
+        Assert.True(run.Printed("devicetree: no INTx route for PCI 0x0108 pin 1: the function is behind a bridge"), run.Report());
+    }
+}
