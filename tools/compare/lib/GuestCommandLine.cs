@@ -27,8 +27,8 @@ public sealed class GuestCommandLine
         {
             if (!FileOptions.Contains(Words[i])) continue;
             string value = Words[i + 1];
-            file = Words[i] is "-drive" or "-pflash" && value.Contains("file=", StringComparison.Ordinal)
-                ? value.Split(',').First(p => p.StartsWith("file=", StringComparison.Ordinal))["file=".Length..]
+            file = Words[i] == "-drive"
+                ? value.Split(',').FirstOrDefault(p => p.StartsWith("file=", StringComparison.Ordinal))?["file=".Length..]
                 : value;
         }
         BootFile = file ?? throw new ArgumentException($"GUEST names nothing to boot: give one of {string.Join(", ", FileOptions)} (GUEST was: {text})");

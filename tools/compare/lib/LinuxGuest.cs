@@ -56,7 +56,12 @@ public sealed class LinuxGuest
         if (!powerOff) init = init.Replace("poweroff -f", "sleep 3600");
         cpio.File("init", Encoding.ASCII.GetBytes(init), executable: true);
         byte[] image = cpio.Finish();
-        if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(image)) File.WriteAllBytes(path, image);
+        if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(image))
+        {
+            // A new file renamed over the old: build/linux may be hard links shared with other checkouts.
+            File.WriteAllBytes(path + ".new", image);
+            File.Move(path + ".new", path, overwrite: true);
+        }
         return path;
     }
 

@@ -54,7 +54,9 @@ public static class TracedRun
         {
             options = options with
             {
-                QemuExtra = [.. options.QemuExtra, "-object", "rng-random,id=rng0,filename=/dev/urandom"],
+                // virtio-mmio: version 2 (virtio 1.x), not QEMU's legacy default (the Makefile's TRANSPORT=mmio).
+                QemuExtra = [.. options.QemuExtra, "-object", "rng-random,id=rng0,filename=/dev/urandom",
+                             .. rng == RngKind.BuiltinMmio ? new[] { "-global", "virtio-mmio.force-legacy=false" } : []],
                 Devices = [.. options.Devices, (rng == RngKind.Builtin ? "virtio-rng-pci" : "virtio-rng-device") + ",rng=rng0"],
             };
         }
