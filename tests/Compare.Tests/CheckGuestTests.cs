@@ -50,12 +50,15 @@ public class CheckGuestTests
     [InlineData(TargetArch.X86_64, RngKind.Builtin)]
     [InlineData(TargetArch.X86_64, RngKind.VhostUser)]
     [InlineData(TargetArch.Aarch64, RngKind.Builtin)]
+    [InlineData(TargetArch.Aarch64, RngKind.BuiltinMmio)]
     public async Task Linux_6_1_keeps_every_rule(TargetArch arch, RngKind rng)
     {
         var r = await Check(arch, LinuxArgs(arch), rng);
         Assert.True(r.Run.Run.Printed(LinuxGuest.DoneMarker), r.Run.Run.Report());
         Assert.StartsWith("the guest exited", r.Run.StoppedBecause);
         AssertClean(r);
+        Assert.Equal(GuestCheck.TransportOf(rng), r.Device.Transport);
+        if (rng == RngKind.BuiltinMmio) return;   // no MSI-X on virtio-mmio: the rest is about vectors and interrupts
         // Linux maps MSI-X vectors and reads them back: that rule was judged, not skipped.
         Assert.Equal(RuleOutcome.Holds, r.Verdicts.Single(v => v.Rule.Id == "msix-vector-read-back").Outcome);
 
@@ -72,6 +75,7 @@ public class CheckGuestTests
     [InlineData(TargetArch.X86_64, RngKind.Builtin)]
     [InlineData(TargetArch.X86_64, RngKind.VhostUser)]
     [InlineData(TargetArch.Aarch64, RngKind.Builtin)]
+    [InlineData(TargetArch.Aarch64, RngKind.BuiltinMmio)]
     public async Task GuestOS_keeps_every_rule(TargetArch arch, RngKind rng)
     {
         var r = await Check(arch, GuestOsArgs(arch, "rng.bytes=4096"), rng);
@@ -79,7 +83,8 @@ public class CheckGuestTests
         AssertClean(r);
         // With QEMU's own virtio-rng, QEMU pops the buffers and 5.4.6.1 is judged; with vhost-user the backend does.
         var entropy = r.Verdicts.Single(v => v.Rule.Id == "entropy-device-writable");
-        Assert.Equal(rng == RngKind.Builtin ? RuleOutcome.Holds : RuleOutcome.NotObservable, entropy.Outcome);
+        Assert.Equal(rng == RngKind.VhostUser ? RuleOutcome.NotObservable : RuleOutcome.Holds, entropy.Outcome);
+        Assert.Equal(GuestCheck.TransportOf(rng), r.Device.Transport);
     }
 
     [Theory]
@@ -104,6 +109,18 @@ public class CheckGuestTests
         Assert.All(r.Verdicts.Single(v => v.Rule.Id == rule).Findings.SelectMany(f => f.Evidence),
                    e => Assert.Equal(lines[e.Source.LineNumber - 1], e.Source.Raw));
         Assert.Contains($" {rule}: VIOLATED", report);
+    }
+
+    // The transport-neutral rules on virtio-mmio (aarch64 virt, version 2).
+    [Theory]
+    [InlineData("notify-before-driver-ok", "no-notify-before-driver-ok")]
+    [InlineData("queue-size-odd", "queue-size-power-of-2")]
+    [InlineData("feature-not-offered", "only-offered-features")]
+    public async Task GuestOS_faults_on_virtio_mmio_are_flagged_with_exactly_their_rule(string fault, string rule)
+    {
+        var r = await Check(TargetArch.Aarch64, GuestOsArgs(TargetArch.Aarch64, $"rng.bytes=4096 rng.timeout_ms=2000 fault={fault}"), RngKind.BuiltinMmio, idle: TimeSpan.FromSeconds(3));
+        Assert.Equal(Transport.Mmio, r.Device.Transport);
+        Assert.Equal([rule], r.Verdicts.Where(v => v.Outcome == RuleOutcome.Violated).Select(v => v.Rule.Id));
     }
 
     [Fact]
@@ -150,5 +167,7 @@ public class CheckGuestTests
         // Nothing to boot, or a file that is not there: said before QEMU starts.
         Assert.Contains("names nothing to boot", Assert.Throws<ArgumentException>(() => new GuestCommandLine("-m 128M")).Message);
         Assert.Contains("does not exist", Assert.Throws<FileNotFoundException>(() => new GuestCommandLine("-kernel /no/such/kernel")).Message);
+        Assert.Contains("names nothing to boot", Assert.Throws<ArgumentException>(() => new GuestCommandLine("-drive if=virtio,format=raw")).Message);
+        Assert.Equal("/no/disk.img", Assert.Throws<FileNotFoundException>(() => new GuestCommandLine("-drive if=virtio,file=/no/disk.img")).Message.Split('\'')[1]);
     }
 }
