@@ -108,6 +108,8 @@ namespace GuestOS.Tests
             for (int i = 0; i < slots.Length; i++) m.P.Root.Add((uint)(i + 1), 0, slots[i]);
             m.Cfg = PciConfigEcam.Map(VirtEcam, 0, 255);
             m.Windows = VirtWindows();
+            m.P.IoWindowCpu = m.Windows.IoCpuBase;
+            m.P.IoWindowSize = m.Windows.IoSize;
             return m;
         }
 

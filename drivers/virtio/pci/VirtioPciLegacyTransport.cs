@@ -71,6 +71,7 @@ namespace GuestOS.Drivers.Virtio
         // VIRTIO_PCI_CONFIG_OFF: the device-specific part moves by 4 bytes while MSI-X is on.
         private uint ConfigOffset { get { return MsixEnabled ? 24u : 20u; } }
 
+        // vp_legacy_config_vector.
         protected override ushort config_vector(ushort vector)
         {
             w16(VIRTIO_MSI_CONFIG_VECTOR, vector);
@@ -80,17 +81,15 @@ namespace GuestOS.Drivers.Virtio
         protected override byte isr_read() { return r8(VIRTIO_PCI_ISR); }
         protected override void activate_vqs(ushort nvqs) { }   // the PFN write in setup_vq made each live
 
-        // setup_vq of virtio_pci_legacy.c: select; size (0: none) and PFN (not 0: already
-        // live); the ring at the device's size (a legacy queue cannot be shrunk, so maxSize
-        // does not apply); its page number activates it; then the MSI-X vector, read back.
+        // setup_vq of virtio_pci_legacy.c: size (0: none) and page number (not 0: already
+        // live); the ring at the device's size (a legacy queue cannot be shrunk, so maxSize does
+        // not apply); its page number activates it; then the MSI-X vector, read back.
         protected override DriverError setup_vq(VirtioDevice vdev, ushort index, uint maxSize, ushort vector, out Virtqueue vq)
         {
             vq = null;
-            w16(VIRTIO_PCI_QUEUE_SEL, index);
-            ushort num = r16(VIRTIO_PCI_QUEUE_NUM);
+            ushort num = vp_legacy_get_queue_size(index);
             if (num == 0) return setup_vq_error(index, "queue size reads 0 (not available)"u8, 0, DriverError.QueueNotAvailable);
-            uint pfn = r32(VIRTIO_PCI_QUEUE_PFN);
-            if (pfn != 0) return setup_vq_error(index, "already live: queue PFN is not 0"u8, pfn, DriverError.QueueAlreadyEnabled);
+            if (vp_legacy_get_queue_enable(index)) return setup_vq_error(index, "already live: queue PFN is not 0"u8, 1, DriverError.QueueAlreadyEnabled);
             if (!SplitVirtqueue.IsPowerOf2(num) || num > SplitVirtqueue.VIRTQUEUE_MAX_SIZE)
                 return setup_vq_error(index, "split ring size is not a power of 2 up to 32768"u8, num, DriverError.QueueSizeInvalid);
 
@@ -109,24 +108,46 @@ namespace GuestOS.Drivers.Virtio
                 ring.vring_del_virtqueue();
                 return setup_vq_error(index, "ring not expressible as a 32-bit page number at"u8, ring.DescPhys, DriverError.QueueAddressInvalid);
             }
+
+            vp_legacy_set_queue_address(index, (uint)qpfn);     // "activate the queue"
             notifier.Addr = _io + VIRTIO_PCI_QUEUE_NOTIFY;
             notifier.Port = _port;
-
-            w32(VIRTIO_PCI_QUEUE_PFN, (uint)qpfn);          // vp_legacy_set_queue_address: the queue is live
-            if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
+            if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR && vp_legacy_queue_vector(index, vector) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
             {
-                w16(VIRTIO_MSI_QUEUE_VECTOR, vector);
-                if (r16(VIRTIO_MSI_QUEUE_VECTOR) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
-                {
-                    w32(VIRTIO_PCI_QUEUE_PFN, 0);           // out_assign: deactivate before freeing
-                    ring.vring_del_virtqueue();
-                    return DriverError.NoVector;
-                }
+                vp_legacy_set_queue_address(index, 0);          // out_deactivate, then free
+                ring.vring_del_virtqueue();
+                return DriverError.NoVector;
             }
             Narrate.QueueLegacy(vdev, ring, (uint)qpfn, vector);
             vdev.vring_register(ring);
             vq = ring;
             return DriverError.Ok;
+        }
+
+        // ---- the register library (virtio_pci_legacy_dev.c): each queue access selects first
+        private ushort vp_legacy_get_queue_size(ushort index)
+        {
+            w16(VIRTIO_PCI_QUEUE_SEL, index);
+            return r16(VIRTIO_PCI_QUEUE_NUM);
+        }
+
+        private bool vp_legacy_get_queue_enable(ushort index)
+        {
+            w16(VIRTIO_PCI_QUEUE_SEL, index);
+            return r32(VIRTIO_PCI_QUEUE_PFN) != 0;
+        }
+
+        private void vp_legacy_set_queue_address(ushort index, uint pfn)
+        {
+            w16(VIRTIO_PCI_QUEUE_SEL, index);
+            w32(VIRTIO_PCI_QUEUE_PFN, pfn);
+        }
+
+        private ushort vp_legacy_queue_vector(ushort index, ushort vector)
+        {
+            w16(VIRTIO_PCI_QUEUE_SEL, index);
+            w16(VIRTIO_MSI_QUEUE_VECTOR, vector);
+            return r16(VIRTIO_MSI_QUEUE_VECTOR);   // "Flush the write out to device"
         }
 
         // ---- the I/O BAR: port instructions on x86, its MMIO window elsewhere (Linux: the

@@ -20,6 +20,7 @@ namespace GuestOS.Tests.Simulation
         private uint _cf8;
 
         public readonly List<string> Unclaimed = new List<string>();
+        public ulong IoWindowCpu, IoWindowSize;   // arm64: PCI I/O space reached through this MMIO window
         public readonly List<SimMmioDevice> MmioDevices = new List<SimMmioDevice>();   // platform devices (virtio-mmio)
 
         public SimPlatform()
@@ -146,6 +147,7 @@ namespace GuestOS.Tests.Simulation
                 return (1UL << (8 * width)) - 1;
             }
             foreach (var m in MmioDevices) if (m.Contains(addr, width)) return m.Read(addr, width);
+            if (addr - IoWindowCpu < IoWindowSize) return Read(IoSpace.Port, addr - IoWindowCpu, width);
             if (InEcam(addr, out uint b, out uint d, out uint f, out uint o)) return ConfigRead(b, d, f, o, width);
             var hit = FindMem(Root, addr, width);
             if (hit.f != null) return hit.f.BarRead(hit.bar, hit.off, width);
@@ -171,6 +173,7 @@ namespace GuestOS.Tests.Simulation
                 return;
             }
             foreach (var m in MmioDevices) if (m.Contains(addr, width)) { m.Write(addr, width, value); return; }
+            if (addr - IoWindowCpu < IoWindowSize) { Write(IoSpace.Port, addr - IoWindowCpu, width, value); return; }
             if (InEcam(addr, out uint b, out uint d, out uint f, out uint o)) { ConfigWrite(b, d, f, o, width, value); return; }
             var hit = FindMem(Root, addr, width);
             if (hit.f != null) { hit.f.BarWrite(hit.bar, hit.off, width, value); return; }

@@ -194,7 +194,7 @@ namespace GuestOS.Tests.Simulation
         public override ulong BarRead(int bar, ulong offset, int width)
         {
             if (bar == 1) return Msix != null ? Msix.Read(offset, width) : 0;
-            if (bar == 0) { Violation($"legacy I/O BAR read +0x{offset:x}"); return 0; }
+            if (bar == 0) return LegacyRead(offset, width);
             string r = Region(offset, out ulong rel);
             switch (r)
             {
@@ -209,7 +209,7 @@ namespace GuestOS.Tests.Simulation
         public override void BarWrite(int bar, ulong offset, int width, ulong value)
         {
             if (bar == 1) { Msix?.Write(offset, width, value); return; }
-            if (bar == 0) { Violation($"legacy I/O BAR write +0x{offset:x}"); return; }
+            if (bar == 0) { LegacyWrite(offset, width, value); return; }
             string r = Region(offset, out ulong rel);
             switch (r)
             {
@@ -221,6 +221,82 @@ namespace GuestOS.Tests.Simulation
 
         private Queue Selected => QueueSelect < Queues.Length ? Queues[QueueSelect] : null;
 
+        // ---- BAR0: the legacy header (§4.1.4.8) of a transitional device -------------------
+        // 32 feature bits, a fixed queue size, one ring activated by its page number (used ring
+        // at the next 4096 bytes, §2.7.2), MSI-X vectors at 20/22 only while MSI-X is enabled.
+        public bool Legacy;                     // the driver used BAR0 (no FEATURES_OK then)
+        public uint LegacyPfn;
+
+        private static int LegacyWidth(ulong off) => off switch
+        {
+            0 or 4 or 8 => 4, 12 or 14 or 16 or 20 or 22 => 2, 18 or 19 => 1, _ => 0,
+        };
+
+        private bool MsixOn => Msix != null && Msix.Enabled;
+
+        // One driver, one interface: a transitional device driven through its modern capabilities
+        // must not see legacy register accesses, and the other way round.
+        public bool Modern;                     // the driver used the common configuration
+
+        private void LegacyAccess(string what, ulong off)
+        {
+            Legacy = true;
+            if (Modern) Violation($"legacy I/O BAR {what} +0x{off:x} on a device driven through the modern interface");
+        }
+
+        private ulong LegacyRead(ulong off, int width)
+        {
+            LegacyAccess("read", off);
+            if (LegacyWidth(off) != width) Violation($"legacy+0x{off:x} read with width {width} (field width {LegacyWidth(off)})");
+            var q = Selected;
+            switch (off)
+            {
+                case 0: FeaturesRead0 = FeaturesRead1 = true; return (uint)Opt.Features;
+                case 4: return (uint)DriverFeatures;
+                case 8: return q == null ? 0 : LegacyPfn;
+                case 12: return q?.MaxSize ?? 0;
+                case 14: return QueueSelect;
+                case 18: if (Status == 0) _resetUnconfirmed = false; return Status;
+                case 19: { byte v = Isr; Isr = 0; InterruptController.SetLine(Config[0x3C], false); return v; }
+                case 20: if (!MsixOn) Violation("legacy config_msix_vector read while MSI-X is off (it is device configuration then)"); return ConfigMsixVector;
+                case 22: if (!MsixOn) Violation("legacy queue_msix_vector read while MSI-X is off"); return q?.MsixVector ?? 0xFFFF;
+            }
+            Violation($"legacy+0x{off:x} read");
+            return 0;
+        }
+
+        private void LegacyWrite(ulong off, int width, ulong value)
+        {
+            LegacyAccess("write", off);
+            if (LegacyWidth(off) != width) Violation($"legacy+0x{off:x} written with width {width} (field width {LegacyWidth(off)})");
+            if (_resetUnconfirmed && !(off == 18 && value == 0))
+                Violation($"legacy+0x{off:x} written before device_status read back 0 after the reset");
+            var q = Selected;
+            switch (off)
+            {
+                case 4:
+                    if ((value & ~Opt.Features) != 0) Violation($"driver accepted features not offered: 0x{value & ~Opt.Features:x}");
+                    DriverFeatures = (uint)value; return;
+                case 8:
+                    if (q == null) { Violation("queue_address with no such queue selected"); return; }
+                    LegacyPfn = (uint)value;
+                    if (value == 0) { q.R = null; q.Enable = 0; return; }
+                    q.Size = q.MaxSize;
+                    q.Desc = value << 12;
+                    q.Driver = q.Desc + 16UL * q.Size;
+                    q.Device = (q.Driver + 2UL * (3UL + q.Size) + 4095UL) & ~4095UL;
+                    q.Enable = 1;
+                    EnableQueue(q);
+                    return;
+                case 14: QueueSelect = (ushort)value; return;
+                case 16: NotifyWrite(q == null ? 0UL : (ulong)q.NotifyOff * 4, 2, value); return;
+                case 18: StatusWrite((byte)value); return;
+                case 20: if (!MsixOn) Violation("legacy config_msix_vector written while MSI-X is off"); ConfigMsixVector = AcceptVector(value, RefuseConfigVector); return;
+                case 22: if (!MsixOn) Violation("legacy queue_msix_vector written while MSI-X is off"); if (q != null) q.MsixVector = AcceptVector(value, RefuseQueueVector); return;
+            }
+            Violation($"write to read-only legacy+0x{off:x}");
+        }
+
         private void CheckWidth(ulong off, int width)
         {
             int w = CommonWidth(off);
@@ -231,6 +307,8 @@ namespace GuestOS.Tests.Simulation
 
         private ulong CommonRead(ulong off, int width)
         {
+            Modern = true;
+            if (Legacy) Violation($"common+0x{off:x2} read on a device driven through the legacy interface");
             CheckWidth(off, width);
             var q = Selected;
             switch (off)
@@ -263,6 +341,8 @@ namespace GuestOS.Tests.Simulation
 
         private void CommonWrite(ulong off, int width, ulong value)
         {
+            Modern = true;
+            if (Legacy) Violation($"common+0x{off:x2} written on a device driven through the legacy interface");
             CheckWidth(off, width);
             if (_resetUnconfirmed && !(off == 0x14 && value == 0))
                 Violation($"common+0x{off:x2} written before device_status read back 0 after the reset (§4.1.4.3.2)");
@@ -369,9 +449,10 @@ namespace GuestOS.Tests.Simulation
                 if ((DriverFeatures & ~Opt.Features) != 0) { Violation($"driver accepted features not offered: 0x{DriverFeatures & ~Opt.Features:x}"); v = (byte)(v & ~8); }
                 if (RefuseFeaturesOk) v = (byte)(v & ~8);
             }
+            if ((added & 8) != 0 && Legacy) Violation("FEATURES_OK through the legacy interface (§3.1.2: it has none)");
             if ((added & 4) != 0)
             {
-                if ((v & 8) == 0 && (Status & 8) == 0) Violation("DRIVER_OK without FEATURES_OK (§3.1.1)");
+                if ((v & 8) == 0 && (Status & 8) == 0 && !Legacy) Violation("DRIVER_OK without FEATURES_OK (§3.1.1)");
             }
             Status = (byte)(v | (Status & 0x40));
         }
@@ -380,6 +461,8 @@ namespace GuestOS.Tests.Simulation
         {
             Status = 0;
             DriverFeatures = 0;
+            LegacyPfn = 0;
+            Legacy = Modern = false;
             DeviceFeatureSelect = DriverFeatureSelect = 0;
             FeaturesRead0 = FeaturesRead1 = false;
             QueueSelect = 0;
