@@ -28,8 +28,6 @@ static async Task<int> CompareAsync(Args a)
     string outDir = a.Out;
     Console.WriteLine($"compare: {a.Arch.Name()}, RNG={a.RngText}, {a.Bytes} bytes each; traces in {outDir}/");
     var l = await TracedRun.RunAsync("Linux 6.1", linux.Options(a.Bytes), a.Rng, Path.Combine(outDir, "linux.trace"), a.Backend);
-    // quiet: the narration costs serial output (milliseconds under TCG) that Linux, booted
-    // quiet too, does not pay; the comparison reads QEMU's trace, not the console.
     if (a.GuestArgs is not null)
     {
         // GUEST="...": any guest beside Linux, on the same command line (see check-guest).
@@ -40,6 +38,8 @@ static async Task<int> CompareAsync(Args a)
                   [Judged(l, Path.Combine(outDir, "linux.trace")), Judged(other, Path.Combine(outDir, "guest.trace"))]);
         return CompareReport.Write(Console.Out, ComparedGuest.Linux(l), ComparedGuest.Other(other));
     }
+    // quiet: the narration costs serial output (milliseconds under TCG) that Linux, booted
+    // quiet too, does not pay; the comparison reads QEMU's trace, not the console.
     var g = await TracedRun.RunAsync("GuestOS", GuestOsOptions(a, $"rng.bytes={a.Bytes} quiet {a.GuestAppend}".Trim()), a.Rng, Path.Combine(outDir, "guestos.trace"), a.Backend);
 
     WriteHtml(Path.Combine(outDir, "report.html"), $"make compare: Linux 6.1 beside GuestOS ({a.Arch.Name()}, RNG={a.RngText})",
