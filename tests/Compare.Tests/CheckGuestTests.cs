@@ -50,6 +50,7 @@ public class CheckGuestTests
     [InlineData(TargetArch.X86_64, RngKind.Builtin)]
     [InlineData(TargetArch.X86_64, RngKind.VhostUser)]
     [InlineData(TargetArch.Aarch64, RngKind.Builtin)]
+    [InlineData(TargetArch.Aarch64, RngKind.VhostUser)]
     [InlineData(TargetArch.Aarch64, RngKind.BuiltinMmio)]
     public async Task Linux_6_1_keeps_every_rule(TargetArch arch, RngKind rng)
     {
@@ -75,6 +76,7 @@ public class CheckGuestTests
     [InlineData(TargetArch.X86_64, RngKind.Builtin)]
     [InlineData(TargetArch.X86_64, RngKind.VhostUser)]
     [InlineData(TargetArch.Aarch64, RngKind.Builtin)]
+    [InlineData(TargetArch.Aarch64, RngKind.VhostUser)]
     [InlineData(TargetArch.Aarch64, RngKind.BuiltinMmio)]
     public async Task GuestOS_keeps_every_rule(TargetArch arch, RngKind rng)
     {
