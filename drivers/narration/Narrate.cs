@@ -224,23 +224,27 @@ namespace GuestOS.Drivers.Narration
             Log.Line();
         }
 
-        // One dev_err-style line, printed also when quiet: "virtio 00:01.0: <text> [<linux>]".
+        // One dev_err-style line, printed also when quiet: "virtio 00:01.0: <text> [<linux>]",
+        // "virtio a003e00.virtio_mmio: <text> [<linux>]". The PCI form is for the register
+        // library, which runs before its transport exists.
         public static void Error(PciDevice pdev, ReadOnlySpan<byte> linux, ReadOnlySpan<byte> format,
                                  Arg a0 = default, Arg a1 = default, Arg a2 = default, Arg a3 = default)
         {
             Log.Write("virtio "u8);
             pdev.WriteBdf();
-            Log.Write(": "u8);
-            Printk.Write(format, a0, a1, a2, a3);
-            Printk.Line(" [%s]"u8, linux);
+            ErrorText(linux, format, a0, a1, a2, a3);
         }
 
-        // The same for a device found by a transport: "virtio a003e00.virtio_mmio: <text> [<linux>]".
         public static void Error(VirtioTransport t, ReadOnlySpan<byte> linux, ReadOnlySpan<byte> format,
                                  Arg a0 = default, Arg a1 = default, Arg a2 = default, Arg a3 = default)
         {
             Log.Write("virtio "u8);
             t.WriteName();
+            ErrorText(linux, format, a0, a1, a2, a3);
+        }
+
+        private static void ErrorText(ReadOnlySpan<byte> linux, ReadOnlySpan<byte> format, Arg a0, Arg a1, Arg a2, Arg a3)
+        {
             Log.Write(": "u8);
             Printk.Write(format, a0, a1, a2, a3);
             Printk.Line(" [%s]"u8, linux);

@@ -66,4 +66,58 @@ public class WiredInterruptTests
         Assert.True(run.Printed("devicetree: no INTx route for PCI 0x0008 pin 0: the pin is not 1-4 (INTA-INTD)"), run.Report());
         Assert.True(run.Printed("devicetree: no INTx route for PCI 0x0108 pin 1: the function is behind a bridge"), run.Report());
     }
+
+    // microvm has virtio-mmio only where a device is plugged: its DSDT gets one LNRO0005 device
+    // per plugged transport (hw/i386/acpi-microvm.c acpi_dsdt_add_virtio: VIRTIO_MMIO_BASE
+    // 0xfeb00000 + 512 * index, GSI virtio_irq_base + index, Level, ActiveHigh), and QEMU fills
+    // the transports from the last (index 23: 0xfeb02e00, GSI 47 on the second IOAPIC). Two
+    // devices give two slots, in ascending order. The command line stays what -append gave:
+    // QEMU adds virtio_mmio.device= only for a Linux-protocol boot.
+    [Fact]
+    public void X86_64_microvm_slots_come_from_the_dsdt()
+    {
+        var run = QemuRunner.Run(new RunOptions
+        {
+            KernelPath = Kernels.Path(TargetArch.X86_64),
+            Arch = TargetArch.X86_64,
+            Machine = "microvm",
+            Append = "test=wired",
+            QemuExtra = [.. RngDevice, "-device", "virtio-rng-device,rng=rng0"],
+            Timeout = TimeSpan.FromSeconds(60),
+        });
+        Assert.True(run.Passed, run.Report());
+        var slots = run.Lines.Select(l => l.Text).Where(t => t.StartsWith("acpi: DSDT: virtio-mmio ")).ToList();
+        Assert.Equal(["acpi: DSDT: virtio-mmio 0xfeb02c00 size 0x200, GSI 46 level, active high",
+                      "acpi: DSDT: virtio-mmio 0xfeb02e00 size 0x200, GSI 47 level, active high"], slots);
+        Assert.True(run.Printed("acpi: MADT: IOAPIC id 0 at 0xfec00000, GSIs 0-23"), run.Report());
+        Assert.True(run.Printed("acpi: MADT: IOAPIC id 1 at 0xfec10000, GSIs 24-47"), run.Report());
+        Assert.True(run.Printed("command line: test=wired"), run.Report());
+        Assert.False(run.Printed("virtio_mmio.device="), run.Report());
+    }
+
+    // The RTC's ISA IRQ 8 (no override in QEMU's MADT: GSI 8) attached level-triggered through
+    // the IOAPIC: three rounds, each needing the EOI to have re-armed the entry. pc and q35 also
+    // list QEMU's overrides (hw/i386/acpi-common.c: IRQ 0 -> GSI 2; 5, 9, 10, 11 level, active
+    // high), and the firmware line 11 of a PCI INTx becomes GSI 11, level, active high.
+    [Theory]
+    [InlineData("q35")]
+    [InlineData("pc")]
+    [InlineData("microvm")]
+    public void X86_64_ioapic_lines_reach_their_handlers(string machine)
+    {
+        var run = Kernels.Boot(TargetArch.X86_64, "test=wired", machine: machine);
+        Assert.True(run.Passed, run.Report());
+        for (int round = 1; round <= 3; round++)
+            Assert.True(run.Printed($"test wired: line 8 level round {round} handled"), run.Report());
+        Assert.True(run.Printed("ioapic: GSI 8 refused: it already has a handler"), run.Report());
+        Assert.True(run.Printed("ioapic: no INTx route for PCI 0x0008 pin 1 line 255: firmware assigned no interrupt line"), run.Report());
+        if (machine == "microvm")
+        {
+            Assert.True(run.Printed("test wired: 0 virtio-mmio slot(s) described"), run.Report());
+            return;
+        }
+        Assert.True(run.Printed("acpi: MADT: ISA IRQ 0 -> GSI 2, bus trigger, bus polarity"), run.Report());
+        Assert.True(run.Printed("acpi: MADT: ISA IRQ 11 -> GSI 11, level, active high"), run.Report());
+        Assert.True(run.Printed("test wired: INTx 0x0008 pin 1 -> 11 level active-high"), run.Report());
+    }
 }

@@ -224,7 +224,7 @@ namespace GuestOS.Drivers.Virtio
 
         private static void probe_error(VirtioMmioSlot slot, ReadOnlySpan<byte> format, ulong value)
         {
-            Printk.Write("virtio_mmio %x.virtio_mmio: "u8, slot.Phys);
+            Printk.Write("virtio-mmio %x.virtio_mmio: "u8, slot.Phys);   // Linux: dev_warn(&pdev->dev, ...)
             Printk.Write(format, value);
             Printk.Line(" [virtio_mmio_probe]"u8);
         }

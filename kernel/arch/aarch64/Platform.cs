@@ -96,12 +96,9 @@ namespace GuestOS.Kernel.Arch
                     continue;
                 }
                 DtInterrupts.OfNode(node, 0, out slot.Irq);   // Valid stays false without a usable SPI
-                int at = kept++;
-                for (; at > 0 && slots[at - 1].Phys > slot.Phys; at--) slots[at] = slots[at - 1];
-                slots[at] = slot;
+                slots[kept++] = slot;
             }
-            mmioSlots = new VirtioMmioSlot[kept];
-            for (int i = 0; i < kept; i++) mmioSlots[i] = slots[i];
+            mmioSlots = MmioSlots.Sorted(slots, kept);
             for (int i = 0; i < kept && !Log.Quiet; i++)
             {
                 Log.Write("devicetree: virtio-mmio "u8); Log.Hex(mmioSlots[i].Phys); Log.Write(" size "u8); Log.Hex(mmioSlots[i].Size);

@@ -8,6 +8,8 @@ namespace GuestOS.Kernel.Arch
     // section 5.2; MCFG from the PCI Firmware Specification 3.3, section 4.1.2).
     internal static unsafe class Acpi
     {
+        internal static ulong Rsdp;     // from the boot protocol (Entry), 0 if none
+
         // The RSDP is the 16-byte-aligned signature "RSD PTR " in the first KiB of the EBDA or
         // in the BIOS area 0xE0000-0xFFFFF (ACPI 6.5, 5.2.5.1). The EBDA's segment is stored at
         // 0x40E, inside page 0, which this kernel leaves unmapped so that null dereferences
@@ -60,6 +62,19 @@ namespace GuestOS.Kernel.Arch
             Log.Write("acpi: the table at "u8); Log.Hex(phys); Log.Write(" "u8); Log.Write(why); Log.Write(": skipped"u8);
             Log.Line();
             return null;
+        }
+
+        // The DSDT, from the FADT ("FACP"): X_DSDT (offset 140, 64-bit) when the table is long
+        // enough and it is set, else DSDT (offset 40, 32-bit) (ACPI 6.5 5.2.9). Null if none.
+        internal static byte* FindDsdt(ulong rsdp)
+        {
+            byte* fadt = (byte*)FindTable(rsdp, "FACP"u8);
+            if (fadt == null) return null;
+            uint length = *(uint*)(fadt + 4);
+            ulong dsdt = length >= 148 ? *(ulong*)(fadt + 140) : 0;
+            if (dsdt == 0 && length >= 44) dsdt = *(uint*)(fadt + 40);
+            byte* table = Map(dsdt);
+            return table != null && Signature(table, "DSDT"u8) ? table : null;
         }
 
         // The first MCFG allocation: { u64 base (of bus 0), u16 segment, u8 start bus, u8 end bus }.

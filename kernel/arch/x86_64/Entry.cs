@@ -30,6 +30,7 @@ namespace GuestOS.Kernel.Arch
             KernelMain.Banner(ref boot);
             Idt.Install();
             Timer.Calibrate();
+            Acpi.Rsdp = boot.AcpiRsdp;        // the MADT (Interrupts.Init) and the DSDT need it later
             Interrupts.Init();
             WakeupTimer.Init();
             KernelMain.Run(ref boot);

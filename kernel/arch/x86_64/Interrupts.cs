@@ -1,3 +1,4 @@
+using System;
 using GuestOS.Hal;
 
 namespace GuestOS.Kernel.Arch
@@ -18,6 +19,7 @@ namespace GuestOS.Kernel.Arch
             handlers = new InterruptHandler[256];
             LegacyPic.RemapAndMask();
             LocalApic.Init();
+            Madt.Parse(Acpi.Rsdp);            // the IOAPICs, all lines masked, and the ISA overrides
         }
 
         internal static bool AllocateVector(InterruptHandler handler, out uint vector)
@@ -63,19 +65,82 @@ namespace GuestOS.Kernel.Arch
         internal static void RaiseMsiForTest(ushort requesterId, MsiMessage message)
             => Panic.Halt("interrupts: x86 cannot raise an MSI without a device"u8);
 
-        internal static bool WiredTestLine(int index, out WiredIrq irq) { irq = default; Panic.Halt("test wired: not written for x86 yet"u8); return false; }
-        internal static void AcknowledgeWiredTestLine() { }
-        internal static bool IntxUsesFirmwareLine => true;
-        internal static void RaiseWiredForTest(uint gsi) { }
-        internal static bool WiredIsLevel(uint gsi) => false;
+        // A wired line (an IOAPIC GSI) to a fresh vector on this CPU, with the trigger and
+        // polarity the platform described; masked until now (IoApic.Add masks every entry).
+        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler)
+        {
+            if (!irq.Valid || handler == null) return false;
+            if (irq.Number >= 256 || !IoApic.Has(irq.Number)) return RefuseWired(irq.Number, "no IOAPIC has it"u8);
+            if (wiredVector[irq.Number] != 0) return RefuseWired(irq.Number, "it already has a handler"u8);
+            if (!AllocateVector(handler, out uint vector)) return RefuseWired(irq.Number, "no free vector"u8);
+            wiredVector[irq.Number] = vector;
+            IoApic.Route(irq.Number, vector, irq.Level, irq.ActiveLow, LocalApic.Id);
+            return true;
+        }
 
-        // Wired interrupts: not yet routed on this architecture.
-        internal static bool AttachWired(WiredIrq irq, InterruptHandler handler) => false;
+        private static readonly uint[] wiredVector = new uint[256];   // by GSI: its vector, 0 = none
 
+        private static bool RefuseWired(uint gsi, ReadOnlySpan<byte> why)
+        {
+            Log.Write("ioapic: GSI "u8); Log.Dec(gsi); Log.Write(" refused: "u8); Log.Write(why); Log.Line();
+            return false;
+        }
+
+        // PCI INTx on pc and q35: the interrupt line firmware wrote (SeaBIOS: the ISA IRQ its
+        // PIRQ routing gave the pin, pci_irqs 10, 10, 11, 11; 0 or 0xFF = none) reaches the
+        // IOAPIC pin of that ISA IRQ (on q35 too: the ICH9 LPC drives the routed ISA IRQ as well
+        // as GSI 16-23, ich9_lpc_update_pic), through the MADT's source overrides. PCI INTx is
+        // level-triggered. Polarity: QEMU's DSDT describes its PCI interrupt links (LNKA-LNKD on
+        // pc, LNKA-LNKH and GSIA-GSIH on q35) as Interrupt (ResourceConsumer, Level, ActiveHigh,
+        // Shared) (hw/i386/acpi-build.c build_link_dev, build_gsi_link_dev) and its MADT
+        // overrides ISA IRQs 5, 9, 10 and 11 as level, active high (hw/i386/acpi-common.c,
+        // pci_irq_mask; the boot prints them); QEMU's IOAPIC never reads the polarity bit
+        // (hw/intc/ioapic.c ioapic_entry_parse, ioapic_set_irq), so active high is what agrees
+        // with QEMU's own tables. An override's explicit flags win over these defaults.
         internal static bool RoutePciIntx(ushort requesterId, byte pin, byte line, out WiredIrq irq)
         {
             irq = default;
+            if (pin < 1 || pin > 4) return RefuseIntx(requesterId, pin, line, "the pin is not 1-4 (INTA-INTD)"u8);
+            if (line == 0 || line == 0xFF) return RefuseIntx(requesterId, pin, line, "firmware assigned no interrupt line"u8);
+            if (line >= 16) return RefuseIntx(requesterId, pin, line, "the interrupt line is not an ISA IRQ"u8);
+            irq.Number = Madt.IsaGsi(line, out ushort flags);
+            irq.Level = !Madt.SaysEdge(flags);
+            irq.ActiveLow = Madt.SaysActiveLow(flags);
+            irq.Valid = true;
+            if (!IoApic.Has(irq.Number)) return RefuseIntx(requesterId, pin, line, "no IOAPIC has its GSI"u8);
+            if (!Log.Quiet)
+            {
+                Log.Write("ioapic: PCI "u8); Log.Hex(requesterId, 4); Log.Write(" INT"u8); Log.Write((char)('A' + pin - 1));
+                Log.Write(" line "u8); Log.Dec(line); Log.Write(" -> GSI "u8); Log.Dec(irq.Number);
+                Log.Write(irq.Level ? " level"u8 : " edge"u8); Log.Write(irq.ActiveLow ? ", active low"u8 : ", active high"u8); Log.Line();
+            }
+            return true;
+        }
+
+        private static bool RefuseIntx(ushort requesterId, byte pin, byte line, ReadOnlySpan<byte> why)
+        {
+            Log.Write("ioapic: no INTx route for PCI "u8); Log.Hex(requesterId, 4); Log.Write(" pin "u8); Log.Dec(pin);
+            Log.Write(" line "u8); Log.Dec(line); Log.Write(": "u8); Log.Write(why); Log.Line();
             return false;
         }
+
+        internal static bool IntxUsesFirmwareLine => true;
+
+        // test=wired's line: the CMOS RTC's ISA IRQ 8 through the MADT, asked for as a level
+        // line (QEMU's RTC holds it up until register C is read), so three rounds prove that
+        // the EOI re-arms a level entry (remote IRR cleared).
+        internal static bool WiredTestLine(int index, out WiredIrq irq)
+        {
+            irq = default;
+            if (index > 0) return false;
+            irq.Number = Madt.IsaGsi(CmosRtc.IsaIrq, out _);
+            irq.Level = true;
+            irq.Valid = true;
+            return true;
+        }
+
+        internal static void RaiseWiredForTest(uint gsi) => CmosRtc.StartPeriodic();
+        internal static void AcknowledgeWiredTestLine() => CmosRtc.StopAndAcknowledge();
+        internal static bool WiredIsLevel(uint gsi) => IoApic.IsLevel(gsi);
     }
 }
