@@ -225,8 +225,26 @@ $(COMPARE): $(COMPARE_SRC) | $(BUILD)/.deps
 	dotnet build tools/compare/GuestOS.Compare.Cli.csproj -c Release -o $(@D) -v quiet -nologo
 
 # Linux and GuestOS on the same QEMU command line and device: bring-up side by side, rules, metrics.
+# GUEST="QEMU ARGS" puts any guest beside Linux instead of GuestOS (read from the environment,
+# where make puts command-line variables, so its quotes reach the tool intact).
 compare: $(KERNEL) $(COMPARE) linux $(RNG_DEPS_$(RNG))
-	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
+	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)" \
+	  $(if $(filter-out guestos,$(GUEST)),--guest-args "$$GUEST")
+
+# Any guest's virtio driver against the virtio 1.2 rules the device side can observe (tools/compare/README.md):
+# make check-guest GUEST="QEMU ARGS" [DEVICE=virtio-rng-pci|vhost-user-rng-pci|virtio-rng-device] [ARCH=...]
+#   [TIME_LIMIT=60] [IDLE=5]. Exit 1 on a MUST violation, 2 if QEMU refused GUEST, 3 if the device was never reset.
+# The HTML reports' test renders them in Debian's headless chromium (tests/Compare.Tests/HtmlReportTests.cs).
+.PHONY: browser-deps
+browser-deps:
+	@$(call apt-install,chromium,chromium)
+
+DEVICE     ?= virtio-rng-pci
+TIME_LIMIT ?= 60
+IDLE       ?= 5
+.PHONY: check-guest
+check-guest: $(COMPARE) $(if $(filter vhost-user%,$(DEVICE)),$(BACKEND))
+	dotnet $(COMPARE) check-guest --arch $(ARCH) --device $(DEVICE) --backend $(BACKEND) --time-limit $(TIME_LIMIT) --idle $(IDLE) --guest-args "$$GUEST"
 
 # One device start and one request across guest, QEMU and backend (GUEST=linux for Linux's side).
 GUEST ?= guestos

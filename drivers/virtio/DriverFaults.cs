@@ -1,8 +1,9 @@
 namespace GuestOS.Drivers.Virtio
 {
     // Rules broken on purpose, so that learners and tests can watch what the device (QEMU, or
-    // our vhost-user backend) does about it. Off unless the kernel command line asks for one
-    // (fault=NAME); each fires once.
+    // our vhost-user backend) does about it, and what `make check-guest` says. Off unless the
+    // kernel command line asks for one (fault=NAME, kernel/Workload.cs); each fires once, so a
+    // driver that recovers by resetting the device initialises it properly the second time.
     public static class DriverFaults
     {
         // fault=avail-head: the AvailHeadAt-th buffer made available in a split ring names
@@ -19,5 +20,34 @@ namespace GuestOS.Drivers.Virtio
             if (AvailHeadAt == 0 || ++_availAdds != AvailHeadAt) return head;
             return (ushort)num;
         }
+
+        // The other faults, one rule of virtio 1.2 each (the rule id `make check-guest` reports).
+        public const uint None = 0;
+        public const uint NotifyBeforeDriverOk = 1;       // 3.1.1 no-notify-before-driver-ok: kick every queue just before DRIVER_OK
+        public const uint QueueSizeOdd = 2;               // 4.1.4.3.2 queue-size-power-of-2: write queue_size num-1 (the ring stays num)
+        public const uint FeatureAfterFeaturesOk = 3;     // 3.1.1 no-feature-write-after-features-ok: write the features again after the read-back
+        public const uint SkipFeaturesOkReadBack = 4;     // 3.1.1 features-ok-read-back: trust FEATURES_OK without reading status
+        public const uint DriverOkBeforeQueueEnable = 5;  // 3.1.1 queues-before-driver-ok: DRIVER_OK, then queue_enable
+        public const uint QueueEnableZero = 6;            // 4.1.4.3.2 queue-enable-not-zero: write 0 to queue_enable before 1
+        public const uint ResetNoWait = 7;                // 4.1.4.3.2 reset-read-back: write ACKNOWLEDGE right after the reset
+        public const uint VectorNoReadBack = 8;           // 4.1.5.1.2 msix-vector-read-back: trust queue_msix_vector without reading it
+        public const uint FeatureNotOffered = 9;          // 2.2.1 only-offered-features: also accept bit 0, which virtio-rng never offers
+        public const uint DeviceReadableBuffer = 10;      // 5.4.6.1 entropy-device-writable: the first buffer posted is device-readable
+
+        public static uint Active;
+
+        // True once, when `fault` is the one the command line asked for.
+        public static bool Fire(uint fault)
+        {
+            if (Active == None || Active != fault) return false;
+            Active = None;
+            return true;
+        }
+
+        // FeatureNotOffered: the features to write.
+        public static ulong Accept(ulong features) => Fire(FeatureNotOffered) ? features | 1 : features;
+
+        // QueueSizeOdd: the queue_size to write for a ring of `num`.
+        public static ushort QueueSize(ushort num) => Fire(QueueSizeOdd) ? (ushort)(num - 1) : num;
     }
 }

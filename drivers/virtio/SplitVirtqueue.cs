@@ -178,7 +178,7 @@ namespace GuestOS.Drivers.Virtio
             {
                 VringDesc* d = _desc + i;
                 ushort flags = 0;
-                if (k >= outNum) { flags |= VRING_DESC_F_WRITE; writable += len[k]; }
+                if (k >= outNum && !DriverFaults.Fire(DriverFaults.DeviceReadableBuffer)) { flags |= VRING_DESC_F_WRITE; writable += len[k]; }
                 ushort next = _next[i];
                 if (k + 1 < total) flags |= VRING_DESC_F_NEXT;
                 d->addr = addr[k];

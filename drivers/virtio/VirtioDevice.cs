@@ -60,6 +60,7 @@ namespace GuestOS.Drivers.Virtio
         public DriverError virtio_reset_device()
         {
             Transport.reset();
+            if (DriverFaults.Fire(DriverFaults.ResetNoWait)) { Transport.set_status(VirtioStatus.ACKNOWLEDGE); return DriverError.Ok; }
             ulong start = Clock.NowNs();
             ulong limitNs = ResetTimeoutUs * 1000;
             byte status;
@@ -107,7 +108,7 @@ namespace GuestOS.Drivers.Virtio
             }
 
             Features = DeviceFeatures & wanted;
-            Transport.finalize_features(Features);
+            Transport.finalize_features(DriverFaults.Accept(Features));
             Narrate.Features(this, Step.DriverFeatures, Features);
 
             // "Legacy devices did not have FEATURES_OK" (virtio_features_ok, §3.1.2).
@@ -115,8 +116,8 @@ namespace GuestOS.Drivers.Virtio
 
             // §3.1.1 steps 5-6: set FEATURES_OK, then re-read: if the bit is not there the
             // device does not support this subset and the device is unusable.
-            virtio_add_status(VirtioStatus.FEATURES_OK);
-            byte back = Transport.get_status();
+            byte written = virtio_add_status(VirtioStatus.FEATURES_OK);
+            byte back = DriverFaults.Fire(DriverFaults.SkipFeaturesOkReadBack) ? written : Transport.get_status();
             if ((back & VirtioStatus.FEATURES_OK) == 0)
             {
                 Narrate.Error(Transport, "virtio_features_ok"u8, "device refuses features %#x: status read back %#02x without FEATURES_OK; setting FAILED"u8, Features, back);
@@ -124,6 +125,7 @@ namespace GuestOS.Drivers.Virtio
                 return DriverError.FeaturesRefused;
             }
             Narrate.FeaturesOkCheck(this, back);
+            if (DriverFaults.Fire(DriverFaults.FeatureAfterFeaturesOk)) Transport.finalize_features(Features);
             return DriverError.Ok;
         }
 
@@ -199,6 +201,8 @@ namespace GuestOS.Drivers.Virtio
         // Step 8: DRIVER_OK (Linux: virtio_device_ready -> set_status).
         public void virtio_device_ready()
         {
+            if (DriverFaults.Fire(DriverFaults.NotifyBeforeDriverOk))
+                for (int i = 0; i < _vqs.Length; i++) if (_vqs[i] != null) _vqs[i].virtqueue_notify();
             virtio_add_status(VirtioStatus.DRIVER_OK);
         }
 

@@ -165,7 +165,7 @@ namespace GuestOS.Drivers.Virtio
             Virtqueue ring = VringCreate.vring_create_virtqueue(index, want, align, vdev.Features, notifier, out err);
             if (ring == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
 
-            Io.iowrite32(b + VirtioMmioRegs.VIRTIO_MMIO_QUEUE_NUM, ring.Num);
+            Io.iowrite32(b + VirtioMmioRegs.VIRTIO_MMIO_QUEUE_NUM, DriverFaults.QueueSize((ushort)ring.Num));
             if (Version == 1)
             {
                 // A 32-bit page number: the ring must lie below 16 TiB ("platform bug" in Linux).

@@ -276,6 +276,7 @@ namespace GuestOS.Drivers.Virtio
         {
             Io.iowrite16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_SELECT, index);
             Io.iowrite16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_MSIX, vector);
+            if (DriverFaults.Fire(DriverFaults.VectorNoReadBack)) return vector;
             return Io.ioread16(Common + VirtioPciRegs.VIRTIO_PCI_COMMON_Q_MSIX);
         }
 

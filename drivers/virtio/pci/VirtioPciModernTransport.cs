@@ -45,6 +45,7 @@ namespace GuestOS.Drivers.Virtio
 
         protected override void activate_vqs(ushort nvqs)
         {
+            if (DriverFaults.Fire(DriverFaults.QueueEnableZero)) Vp.vp_modern_set_queue_enable(0, false);
             for (ushort i = 0; i < nvqs; i++) Vp.vp_modern_set_queue_enable(i, true);
             Narrate.QueuesEnabled(this, nvqs);
         }
@@ -74,7 +75,7 @@ namespace GuestOS.Drivers.Virtio
             if (svq == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
 
             // vp_active_vq: the size we really use, then where the three areas are.
-            Vp.vp_modern_set_queue_size(index, (ushort)svq.Num);
+            Vp.vp_modern_set_queue_size(index, DriverFaults.QueueSize((ushort)svq.Num));
             Vp.vp_modern_queue_address(index, svq.DescAreaPhys, svq.DriverAreaPhys, svq.DeviceAreaPhys);
             if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR && Vp.vp_modern_queue_vector(index, vector) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
             {

@@ -80,6 +80,7 @@ namespace GuestOS.Drivers.Virtio
                     for (ushort i = 0; i < nvqs; i++) vqs[i].virtqueue_disable_cb();
                 // "Select and activate all queues. Has to be done last: once we do this, there's
                 // no way to go back except reset." (vp_modern_find_vqs)
+                if (DriverFaults.Fire(DriverFaults.DriverOkBeforeQueueEnable)) vdev.virtio_device_ready();
                 activate_vqs(nvqs);
                 return DriverError.Ok;
             }

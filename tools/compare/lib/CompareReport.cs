@@ -1,3 +1,5 @@
+using GuestOS.Runner;
+
 namespace GuestOS.Compare;
 
 /// <summary>One guest as `make compare` judges it: its bring-up steps, its metrics, and why its run failed (null if it did not).</summary>
@@ -6,6 +8,10 @@ public sealed record ComparedGuest(string Name, IReadOnlyList<BringUpStep> Steps
     /// <summary>Linux has no verdict line: it finished if the init script's done marker appeared.</summary>
     public static ComparedGuest Linux(GuestTrace run) => new(run.Name, run.Steps, Metrics.From(run),
         run.Run.Printed(LinuxGuest.DoneMarker) ? null : $"Linux did not finish:\n{run.Run.Report()}");
+
+    /// <summary>Any other guest (GUEST="..."): it failed only if QEMU would not run it; how it ended is its own business.</summary>
+    public static ComparedGuest Other(GuestTrace run) => new(run.Name, run.Steps, Metrics.From(run),
+        run.Run.Outcome == RunOutcome.QemuError ? $"QEMU did not run the guest:\n{run.Run.Report()}" : null);
 
     public static ComparedGuest GuestOs(GuestTrace run) => new(run.Name, run.Steps, Metrics.From(run),
         run.Run.Passed ? null : $"GuestOS failed:\n{run.Run.Report()}");

@@ -13,6 +13,9 @@ public sealed record GuestTrace(
 {
     private BringUpNormalizer? analysis;
 
+    /// <summary>Why the run ended: "the guest exited (QEMU status 33)", "time limit (60 s)", "idle for 5 s after DRIVER_OK".</summary>
+    public string StoppedBecause { get; init; } = "";
+
     public BringUpNormalizer Analysis => analysis ??= BringUpNormalizer.Analyze(Events, Backend);
 
     public IReadOnlyList<BringUpStep> Steps => Analysis.Steps;

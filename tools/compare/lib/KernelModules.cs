@@ -11,7 +11,7 @@ namespace GuestOS.Compare;
 public static class KernelModules
 {
     /// <summary>What the virtio-rng device needs, by module name.</summary>
-    public static readonly IReadOnlyList<string> ForVirtioRng = ["virtio-rng", "virtio_pci"];
+    public static readonly IReadOnlyList<string> ForVirtioRng = ["virtio-rng", "virtio_pci", "virtio_mmio"];
 
     /// <summary>The "depends=" list of a module file.</summary>
     public static IReadOnlyList<string> Depends(byte[] ko)

@@ -39,18 +39,29 @@ public sealed class LinuxGuest
                ?? throw new FileNotFoundException($"module {name} not found under {ModulesRoot}");
     }
 
-    /// <summary>The initramfs, built once and kept next to the kernel (rebuilt when this code's inputs change).</summary>
-    public string Initramfs()
+    /// <summary>
+    /// The initramfs, built once and kept next to the kernel (rebuilt when this code's inputs change).
+    /// <paramref name="powerOff"/> false: /init sleeps instead of powering off, a guest that never
+    /// exits (like a shell), for the check's idle stop.
+    /// </summary>
+    public string Initramfs(bool powerOff = true)
     {
-        string path = Path.Combine(Directory, "initramfs.cpio");
+        string path = Path.Combine(Directory, powerOff ? "initramfs.cpio" : "initramfs-stays.cpio");
         var modules = KernelModules.LoadOrder(KernelModules.ForVirtioRng, FindModule);
         var cpio = new CpioNewc();
         foreach (var dir in new[] { "bin", "dev", "proc", "sys", "lib" }) cpio.Directory(dir);
         cpio.File("bin/busybox", File.ReadAllBytes(BusyboxPath), executable: true);
         foreach (var ko in modules) cpio.File("lib/" + Path.GetFileName(ko), File.ReadAllBytes(ko));
-        cpio.File("init", Encoding.ASCII.GetBytes(InitScript(modules.Select(Path.GetFileName)!)), executable: true);
+        string init = InitScript(modules.Select(Path.GetFileName)!);
+        if (!powerOff) init = init.Replace("poweroff -f", "sleep 3600");
+        cpio.File("init", Encoding.ASCII.GetBytes(init), executable: true);
         byte[] image = cpio.Finish();
-        if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(image)) File.WriteAllBytes(path, image);
+        if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(image))
+        {
+            // A new file renamed over the old: build/linux may be hard links shared with other checkouts.
+            File.WriteAllBytes(path + ".new", image);
+            File.Move(path + ".new", path, overwrite: true);
+        }
         return path;
     }
 

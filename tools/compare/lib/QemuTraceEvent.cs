@@ -10,6 +10,12 @@ namespace GuestOS.Compare;
 /// </summary>
 public sealed partial record QemuTraceEvent(double At, string Name, string Args)
 {
+    /// <summary>The line as QEMU wrote it, and its 1-based number in the trace file: a finding's evidence.</summary>
+    public string Raw { get; init; } = "";
+    public int LineNumber { get; init; }
+    /// <summary>The time exactly as written ("1796587831.603403"; a double would round the microseconds).</summary>
+    public string Stamp { get; init; } = "";
+
     [GeneratedRegex(@"^\d+@(\d+\.\d{6}):(\w+) ?(.*)$")]
     private static partial Regex LinePattern();
 
@@ -21,12 +27,12 @@ public sealed partial record QemuTraceEvent(double At, string Name, string Args)
     {
         var m = LinePattern().Match(line);
         return m.Success
-            ? new QemuTraceEvent(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value, m.Groups[3].Value)
+            ? new QemuTraceEvent(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value, m.Groups[3].Value) { Raw = line, Stamp = m.Groups[1].Value }
             : null;
     }
 
     public static IReadOnlyList<QemuTraceEvent> ParseAll(IEnumerable<string> lines) =>
-        lines.Select(Parse).OfType<QemuTraceEvent>().ToList();
+        lines.Select((line, i) => Parse(line) is { } e ? e with { LineNumber = i + 1 } : null).OfType<QemuTraceEvent>().ToList();
 
     /// <summary>
     /// A "key value" or "key: value" argument as a string: <c>Field("name")</c> of a

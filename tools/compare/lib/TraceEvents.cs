@@ -17,6 +17,7 @@ public static class TraceEvents
         "virtio_notify",           // the device model deciding to interrupt (after EVENT_IDX)
         "virtio_rng_request",      // bytes the guest has made available (all posted buffers)
         "virtio_rng_pushed",       // one buffer completed, with its byte count
+        "virtqueue_pop",           // a buffer QEMU's device model took: in_num/out_num say which way its descriptors point
         "msix_write_config",       // MSI-X enable / function mask in config space
         "memory_region_ops_read",  // common config reads, MSI-X table (see above)
         "memory_region_ops_write", // common config writes, MSI-X table, MSI messages
