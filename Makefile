@@ -251,7 +251,7 @@ GUEST ?= guestos
 trace: $(KERNEL) $(COMPARE) $(BACKEND) $(if $(filter linux,$(GUEST)),linux)
 	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
 
-test: linux-kernels
+test: linux-kernels browser-deps
 
 # --- Fuzzing: SharpFuzz + AFL++ on the backend's hostile-input code (tools/fuzz/README.md) --
 # build/fuzz/bin is the plain build (writes the seeds, replays a finding); build/fuzz/afl is the
