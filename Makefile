@@ -227,8 +227,10 @@ $(COMPARE): $(COMPARE_SRC) | $(BUILD)/.deps
 # Linux and GuestOS on the same QEMU command line and device: bring-up side by side, rules, metrics.
 # GUEST="QEMU ARGS" puts any guest beside Linux instead of GuestOS (read from the environment,
 # where make puts command-line variables, so its quotes reach the tool intact).
+# TRANSPORT=mmio: both guests on virt's virtio-mmio (version 2) with QEMU's virtio-rng-device.
+COMPARE_RNG = $(if $(filter mmio,$(TRANSPORT)),$(if $(filter aarch64,$(ARCH)),builtin-mmio,$(error make compare TRANSPORT=mmio is for ARCH=aarch64 (virt)),),$(RNG))
 compare: $(KERNEL) $(COMPARE) linux $(RNG_DEPS_$(RNG))
-	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)" \
+	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(COMPARE_RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)" \
 	  $(if $(filter-out guestos,$(GUEST)),--guest-args "$$GUEST")
 
 # Any guest's virtio driver against the virtio 1.2 rules the device side can observe (tools/compare/README.md):

@@ -136,3 +136,31 @@ public class BringUpTests
         Assert.StartsWith("GuestOS failed:", failed.ToString());
     }
 }
+
+// Both guests on virt's virtio-mmio (version 2, QEMU's virtio-rng-device): the normalizer reads
+// the same bring-up from the virtio-mmio registers, so the two line up step for step.
+public class VirtioMmioBringUpTests
+{
+    private static readonly string[] KnownGoodStatus =
+        ["status <- 0x00", "status <- 0x01", "status <- 0x03", "status <- 0x0b", "status <- 0x0f"];
+
+    [Fact]
+    public async Task Linux_and_GuestOS_bring_up_virtio_mmio_in_the_same_order()
+    {
+        foreach (var run in new[] { await Runs.LinuxAsync(TargetArch.Aarch64, RngKind.BuiltinMmio),
+                                    await Runs.GuestOsAsync(TargetArch.Aarch64, RngKind.BuiltinMmio) })
+        {
+            var steps = run.Steps;
+            Assert.Empty(BringUpRules.Check(steps));
+            var status = steps.Where(s => s.Phase == StepPhase.BringUp && s.Key.StartsWith("status <- ")).Select(s => s.Key[..14]).ToList();
+            Assert.Equal(KnownGoodStatus, status);
+            int Index(string key) => steps.ToList().FindIndex(s => s.Key.StartsWith(key));
+            Assert.InRange(Index("status read back: FEATURES_OK kept"), Index("status <- 0x0b") + 1, Index("queue 0: queue_enable read = 0") - 1);
+            Assert.InRange(Index("queue 0: ring areas <- desc"), Index("queue 0: queue_size <- "), Index("queue 0: queue_enable <- 1") - 1);
+            Assert.InRange(Index("queue 0: queue_enable <- 1"), 0, Index("status <- 0x0f") - 1);
+            // The first request's interrupt is the slot's wired line (no MSI-X on virtio-mmio).
+            Assert.Contains(steps, s => s.Phase == StepPhase.FirstRequest && s.Key == "interrupt: the virtio-mmio line goes high");
+            Assert.Equal(0, run.Analysis.MsixMessages);
+        }
+    }
+}

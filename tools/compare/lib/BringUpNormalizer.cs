@@ -66,6 +66,7 @@ public sealed class BringUpNormalizer
                 long addr = e.Number("addr") ?? 0, value = e.Number("value") ?? 0;
                 if (region.StartsWith(RegionPrefix, StringComparison.Ordinal)) FirstAccessAt ??= e.At;
                 if (region.StartsWith(RegionPrefix, StringComparison.Ordinal)) CommonConfig(e.At, (int)(addr & 0xfff), write, value);
+                else if (region == VirtioMmioRegion) Mmio(e.At, (int)(addr & 0x1ff), write, value);
                 else if (region == "msix-table" && write) MsixTableWrite(e.At, (int)(addr & 0xfff), value);
                 else if (write && e.Number("cpu") == -1) DeviceWrite(e.At, addr, value);
                 break;
@@ -83,6 +84,64 @@ public sealed class BringUpNormalizer
                 break;
             case "vhost_dev_start":
                 Emit(e.At, "QEMU starts the vhost-user backend (vhost_dev_start)");
+                break;
+            // virtio-mmio has one wired line (virt: SPIs 16-47, GIC INTIDs 48-79; microvm: IOAPIC).
+            case "gic_set_irq" when driverOk && !firstInterrupt && mmioSeen && e.Number("level") == 1 && e.Number("irq") is >= 48 and <= 79:
+                MmioInterrupt(e.At, $"GIC INTID {e.Number("irq")}");
+                break;
+            case "ioapic_set_irq" when driverOk && !firstInterrupt && mmioSeen && e.Number("level") == 1:
+                MmioInterrupt(e.At, $"IOAPIC input {e.Number("vector")}");
+                break;
+        }
+    }
+
+    // ---- virtio-mmio (virtio 1.2, 4.2.2): the same semantic steps from its registers, so a
+    // virtio-mmio bring-up lines up with a virtio-pci one. Only the slot that holds a device sees
+    // writes: the empty slots a driver probes are read (magic, version, id) and left.
+    public const string VirtioMmioRegion = "virtio-mmio";
+    private bool mmioSeen;
+    private readonly Dictionary<int, long> mmioRing = [];
+
+    private void MmioInterrupt(double at, string line)
+    {
+        steps.Add(new BringUpStep(at, StepPhase.FirstRequest, "interrupt: the virtio-mmio line goes high", line));
+        firstInterrupt = true;
+    }
+
+    private void Mmio(double at, int offset, bool write, long value)
+    {
+        string q = $"queue {queueSelect}";
+        switch (offset, write)
+        {
+            case (0x070, _):
+                mmioSeen = true;
+                FirstAccessAt ??= at;
+                CommonConfig(at, DeviceStatus, write, value);
+                break;
+            case (0x014, true): deviceFeatureSelect = value; break;
+            case (0x010, false): Emit(at, $"device features word {deviceFeatureSelect} read = 0x{value:x}"); break;
+            case (0x024, true): driverFeatureSelect = value; break;
+            case (0x020, true): Emit(at, $"driver features word {driverFeatureSelect} <- 0x{value:x}"); break;
+            case (0x028, true): Emit(at, $"legacy GuestPageSize <- {value}"); break;
+            case (0x030, true): if (value != queueSelect) mmioRing.Clear(); queueSelect = value; break;
+            case (0x034, false): Emit(at, $"{q}: queue_size read = {value}", "QueueNumMax"); break;
+            case (0x038, true): Emit(at, $"{q}: queue_size <- {value}", "QueueNum"); break;
+            case (0x03c, true): Emit(at, $"{q}: legacy QueueAlign <- {value}"); break;
+            case (0x040, true): Emit(at, $"{q}: legacy QueuePFN <- {(value == 0 ? "0" : "ring page")}", $"0x{value:x}"); break;
+            case (0x044, false): Emit(at, $"{q}: queue_enable read = {value}", "QueueReady"); break;
+            case (0x044, true): Emit(at, $"{q}: queue_enable <- {value}", "QueueReady"); break;
+            case (>= 0x080 and <= 0x0a4, true):
+                mmioRing[offset] = value;
+                if (mmioRing.Count == 6)
+                {
+                    foreach (var (mmioOffset, pciOffset) in new[] { (0x80, QueueDesc), (0x90, QueueDriver), (0xa0, QueueDevice) })
+                    {
+                        ringHalves[pciOffset] = mmioRing[mmioOffset];
+                        ringHalves[pciOffset + 4] = mmioRing[mmioOffset + 4];
+                    }
+                    mmioRing.Clear();
+                    RingAddresses(at, q);
+                }
                 break;
         }
     }

@@ -23,7 +23,8 @@ public static class TracedRun
     {
         "builtin" => RngKind.Builtin,
         "vhost-user" => RngKind.VhostUser,
-        _ => throw new ArgumentException($"RNG must be builtin or vhost-user, not '{text}'"),
+        "builtin-mmio" => RngKind.BuiltinMmio,
+        _ => throw new ArgumentException($"RNG must be builtin, vhost-user or builtin-mmio (make TRANSPORT=mmio), not '{text}'"),
     };
 
     /// <summary>`make check-guest DEVICE=...`: the QEMU device name.</summary>
