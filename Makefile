@@ -227,8 +227,9 @@ $(COMPARE): $(COMPARE_SRC) | $(BUILD)/.deps
 # Linux and GuestOS on the same QEMU command line and device: bring-up side by side, rules, metrics.
 # GUEST="QEMU ARGS" puts any guest beside Linux instead of GuestOS (read from the environment,
 # where make puts command-line variables, so its quotes reach the tool intact).
-# TRANSPORT=mmio: both guests on virt's virtio-mmio (version 2) with QEMU's virtio-rng-device.
-COMPARE_RNG = $(if $(filter mmio,$(TRANSPORT)),$(if $(filter aarch64,$(ARCH)),builtin-mmio,$(error make compare TRANSPORT=mmio is for ARCH=aarch64 (virt)),),$(RNG))
+# TRANSPORT=mmio (compare, trace): the guests on virt's virtio-mmio (version 2) with QEMU's virtio-rng-device.
+MMIO_RNG    = $(if $(filter aarch64,$(ARCH)),builtin-mmio,$(error make compare/trace TRANSPORT=mmio is for ARCH=aarch64 (virt)))
+COMPARE_RNG = $(if $(filter mmio,$(TRANSPORT)),$(MMIO_RNG),$(RNG))
 compare: $(KERNEL) $(COMPARE) linux $(RNG_DEPS_$(RNG))
 	dotnet $(COMPARE) compare --arch $(ARCH) --rng $(COMPARE_RNG) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)" \
 	  $(if $(filter-out guestos,$(GUEST)),--guest-args "$$GUEST")
@@ -251,7 +252,7 @@ check-guest: $(COMPARE) $(if $(filter vhost-user%,$(DEVICE)),$(BACKEND))
 # One device start and one request across guest, QEMU and backend (GUEST=linux for Linux's side).
 GUEST ?= guestos
 trace: $(KERNEL) $(COMPARE) $(BACKEND) $(if $(filter linux,$(GUEST)),linux)
-	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(TRACE_RNG) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
+	dotnet $(COMPARE) trace --arch $(ARCH) --rng $(if $(filter mmio,$(TRANSPORT)),$(MMIO_RNG),$(TRACE_RNG)) --guest $(GUEST) --kernel $(KERNEL) --linux $(LINUX_DIR) --backend $(BACKEND) --append "$(APPEND)"
 
 test: linux-kernels browser-deps
 

@@ -54,4 +54,26 @@ public class TraceTests
         Assert.Contains(t, e => e.Kind == TimelineKind.Call);
         Assert.Contains(t, e => e.Kind == TimelineKind.Interrupt);
     }
+
+    // On virtio-mmio (virt, version 2) the labels name the transport's own functions, as the
+    // debug QEMU's stacks show them: virtio_mmio_write for the status write and the kick,
+    // virtio_mmio_update_irq for the wired line that ends the request.
+    [Fact]
+    public async Task On_virtio_mmio_the_trace_names_the_mmio_transport_and_ends_with_its_line()
+    {
+        var run = await Runs.LinuxAsync(TargetArch.Aarch64, RngKind.BuiltinMmio);
+        Assert.True(run.Run.Printed(LinuxGuest.DoneMarker), run.Run.Report());
+        var t = Timeline.Build(run).ToList();
+        string text = Timeline.Render(t, run.QemuStartedAt);
+        var driverOk = t.FindIndex(e => e.Kind == TimelineKind.StatusWrite && e.Text.Contains("DRIVER_OK"));
+        Assert.True(driverOk >= 0, text);
+        Assert.StartsWith("virtio_mmio_write -> virtio_set_status", t[driverOk].Function);
+        int kick = t.FindIndex(driverOk, e => e.Kind == TimelineKind.Kick && e.Layer == Layer.Qemu);
+        Assert.True(kick > driverOk, text);
+        Assert.Equal("virtio_mmio_write -> virtio_queue_notify", t[kick].Function);
+        Assert.Equal(TimelineKind.Interrupt, t[^1].Kind);
+        Assert.StartsWith("interrupt: the virtio-mmio line asserted (gic_set_irq", t[^1].Text);
+        Assert.EndsWith("virtio_notify_vector -> virtio_mmio_update_irq", t[^1].Function);
+        Assert.DoesNotContain(t, e => e.Function.Contains("virtio_pci"));
+    }
 }

@@ -60,20 +60,40 @@ public static class Timeline
     // The labels below are checked against real QEMU stacks by `make tour` (tools/tour, LabelCheck).
     // The interrupt starts in QEMU's main loop: from the backend's call eventfd (vhost-user), or
     // from the device model itself (virtio-rng: chr_read -> virtio_notify).
-    private static string InterruptPath(bool vhostUser) =>
-        (vhostUser ? "virtio_queue_guest_notifier_read" : "virtio_notify") + " -> virtio_irq -> virtio_notify_vector -> virtio_pci_notify";
+    // On virtio-mmio the transport's notify is virtio_mmio_update_irq, the status and kick
+    // writes arrive through virtio_mmio_write (seen on the debug QEMU's stacks for virt's
+    // virtio-rng-device, version 2; the tour itself follows virtio-pci only).
+    private static string InterruptPath(bool vhostUser, bool mmio = false) =>
+        (vhostUser ? "virtio_queue_guest_notifier_read" : "virtio_notify") + " -> virtio_irq -> virtio_notify_vector -> "
+        + (mmio ? "virtio_mmio_update_irq" : "virtio_pci_notify");
 
     public static IReadOnlyList<TimelineEntry> Build(GuestTrace run)
     {
         var all = new List<TimelineEntry>();
         foreach (var line in run.Console) AddGuest(all, line);
         bool vhostUser = run.Events.Any(e => e.Name.StartsWith("vhost_", StringComparison.Ordinal));
-        foreach (var e in run.Events) AddQemu(all, e, vhostUser);
+        bool mmio = run.Events.Any(e => e.Name == "memory_region_ops_write" && e.Field("name") == BringUpNormalizer.VirtioMmioRegion
+                                        && ((e.Number("addr") ?? 0) & 0x1ff) == 0x70);
+        foreach (var e in run.Events) AddQemu(all, e, vhostUser, mmio);
         foreach (var line in run.Backend) AddBackend(all, line);
         // The device's MSI-X messages, recognised against the table the guest programmed.
         foreach (var step in run.Analysis.MsixMessageSteps)
             all.Add(new(step.At, Layer.Qemu, TimelineKind.Interrupt, step.Key + " " + step.Detail, InterruptPath(vhostUser) + " -> msix_notify -> msi_send_message"));
         all.Sort((a, b) => a.At.CompareTo(b.At));
+
+        // virtio-mmio has no MSI-X: virtio_mmio_update_irq raises the slot's wired line; keep the
+        // first assertion after the device's first notification.
+        var firstNotify = all.FirstOrDefault(e => e.Kind == TimelineKind.Call);
+        if (mmio && firstNotify is not null)
+        {
+            var line = run.Events.FirstOrDefault(e => e.At >= firstNotify.At && IsMmioLineAssert(e));
+            if (line is not null)
+            {
+                all.Add(new(line.At, Layer.Qemu, TimelineKind.Interrupt, $"interrupt: the virtio-mmio line asserted ({line.Name} {line.Args})",
+                    InterruptPath(vhostUser, mmio: true)));
+                all.Sort((a, b) => a.At.CompareTo(b.At));
+            }
+        }
 
         // Without MSI-X (a guest that polls), virtio_pci_notify raises the device's INTx line:
         // keep the first PCI INTx assertion after the backend's first call.
@@ -115,14 +135,14 @@ public static class Timeline
             all.Add(new(line.At, Layer.Guest, TimelineKind.GuestStep, line.Text, ""));
     }
 
-    private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e, bool vhostUser)
+    private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e, bool vhostUser, bool mmio)
     {
         switch (e.Name)
         {
             case "virtio_set_status":
                 long val = e.Number("val") ?? 0;
                 all.Add(new(e.At, Layer.Qemu, TimelineKind.StatusWrite, "status " + VirtioCommonConfig.DescribeStatus(val),
-                    "virtio_pci_common_write -> virtio_set_status -> " + (!vhostUser ? "virtio_rng_set_status"
+                    (mmio ? "virtio_mmio_write" : "virtio_pci_common_write") + " -> virtio_set_status -> " + (!vhostUser ? "virtio_rng_set_status"
                     : "vu_rng_set_status" + ((val & VirtioCommonConfig.DriverOk) != 0 ? " -> vu_rng_start" : ""))));
                 break;
             case "vhost_dev_start":
@@ -135,13 +155,14 @@ public static class Timeline
                     Callers.GetValueOrDefault(name, "vhost_user_*") + " -> vhost_user_write"));
                 break;
             case "virtio_queue_notify":
-                all.Add(new(e.At, Layer.Qemu, TimelineKind.Kick, $"queue {e.Number("n")} notified", "virtio_queue_host_notifier_read -> virtio_queue_notify_vq"));
+                all.Add(new(e.At, Layer.Qemu, TimelineKind.Kick, $"queue {e.Number("n")} notified",
+                    mmio && !vhostUser ? "virtio_mmio_write -> virtio_queue_notify" : "virtio_queue_host_notifier_read -> virtio_queue_notify_vq"));
                 break;
             case "virtio_rng_pushed":
                 all.Add(new(e.At, Layer.Qemu, TimelineKind.Completion, e.Args, "chr_read -> virtqueue_push"));
                 break;
             case "virtio_notify":
-                all.Add(new(e.At, Layer.Qemu, TimelineKind.Call, "device notifies the guest", "virtio_notify -> virtio_irq -> virtio_notify_vector -> virtio_pci_notify"));
+                all.Add(new(e.At, Layer.Qemu, TimelineKind.Call, "device notifies the guest", InterruptPath(vhostUser: false, mmio)));
                 break;
         }
     }
@@ -167,6 +188,14 @@ public static class Timeline
     {
         "ioapic_set_irq" => e.Number("level") == 1 && e.Number("vector") is >= 16 and <= 23,
         "gic_set_irq" => e.Number("level") == 1 && e.Number("irq") is >= 35 and <= 38,
+        _ => false,
+    };
+
+    // virt's virtio-mmio slots are SPIs 16-47 (GIC interrupt ids 48-79); microvm's go to its IOAPICs.
+    private static bool IsMmioLineAssert(QemuTraceEvent e) => e.Name switch
+    {
+        "gic_set_irq" => e.Number("level") == 1 && e.Number("irq") is >= 48 and <= 79,
+        "ioapic_set_irq" => e.Number("level") == 1,
         _ => false,
     };
 
