@@ -237,5 +237,27 @@ namespace GuestOS.Tests
             Assert.Equal(LinuxMmioOrder(version), ours);
             Assert.Empty(dev.SpecViolations);
         }
+
+        // Device configuration (spec 4.2.2, offset 0x100), as vm_get reads it: version 2 at the
+        // field's own width, the legacy version 1 a byte at a time (Linux: "for (i = 0; i < len; i++)
+        // ptr[i] = readb(...)"); ConfigGeneration only on version 2.
+        [Theory]
+        [InlineData(2u, new[] { 4 }, 1)]
+        [InlineData(1u, new[] { 1, 1, 1, 1 }, 0)]
+        public void ConfigurationIsReadAtTheWidthsEachVersionAllows(uint version, int[] widths, int generationReads)
+        {
+            var dev = new SimMmioDevice(version);
+            var t = VirtioMmioTransport.virtio_mmio_probe(SlotOf(dev), out DriverError e);
+            Assert.Equal(DriverError.Ok, e);
+            int before = IoBus.Trace.Count;
+            t.config_read32(4);
+            var config = IoBus.Trace.Skip(before).ToList();
+            Assert.Equal(widths, config.Select(a => a.Width).ToArray());
+            Assert.All(config, a => Assert.InRange(a.Addr - dev.Base, 0x104UL, 0x107UL));
+            before = IoBus.Trace.Count;
+            t.config_generation();
+            Assert.Equal(generationReads, IoBus.Trace.Count - before);
+            Assert.Empty(dev.SpecViolations);
+        }
     }
 }
