@@ -191,8 +191,8 @@ namespace GuestOS.Kernel.Arch
             else Panic.Halt("interrupts: no supported interrupt controller"u8);
         }
 
-        // A PCI function's INTx through the ECAM host bridge's interrupt-map; the interrupt line
-        // register is not used (no firmware wrote it).
+        // The interrupt line register is not used here (no firmware wrote it): INTx comes from
+        // the interrupt-map (test=wired asks which kind of routing to check).
         internal static bool IntxUsesFirmwareLine => false;
 
         // A PCI function's INTx through the ECAM host bridge's interrupt-map.

@@ -10,11 +10,9 @@ namespace GuestOS.Runner;
 ///   BENCH-END rng bytes=N guest_us=T irqs=I kicks=K completions=C
 /// </summary>
 public sealed partial record GuestBenchLines(long DriverOkUs, int Buffers, int BufferSize, string Irq, string Ring,
-                                             long Bytes, long WindowUs, long Interrupts, long Kicks, long Completions)
+                                             long Bytes, long WindowUs, long Interrupts, long Kicks, long Completions,
+                                             string Transport)
 {
-    /// <summary>The virtio transport the device was driven through.</summary>
-    public string Transport { get; init; } = "pci";
-
     /// <summary>The run's BENCH lines, or an exception naming what is missing or malformed.</summary>
     public static GuestBenchLines Parse(RunResult run)
     {
@@ -25,7 +23,7 @@ public sealed partial record GuestBenchLines(long DriverOkUs, int Buffers, int B
         return new GuestBenchLines(long.Parse(ok.Groups[1].Value), int.Parse(ok.Groups[2].Value), int.Parse(ok.Groups[3].Value),
                                    ok.Groups[4].Value, ok.Groups[5].Value,
                                    long.Parse(end.Groups[1].Value), long.Parse(end.Groups[2].Value), long.Parse(end.Groups[3].Value),
-                                   long.Parse(end.Groups[4].Value), long.Parse(end.Groups[5].Value)) { Transport = ok.Groups[6].Value };
+                                   long.Parse(end.Groups[4].Value), long.Parse(end.Groups[5].Value), ok.Groups[6].Value);
     }
 
     private static string Single(RunResult run, string prefix)
