@@ -10,6 +10,7 @@ namespace GuestOS.Kernel.Boot
         public int Offset;          // offset of its FDT_BEGIN_NODE token; -1 if not found
         public int AddressCells;
         public int SizeCells;
+        public uint InheritedInterruptParent;   // the nearest ancestor's `interrupt-parent` (0: none), as found
         public bool Found => Offset >= 0;
     }
 
@@ -55,11 +56,13 @@ namespace GuestOS.Kernel.Boot
         private static DtNode Find(ReadOnlySpan<byte> compatible, ReadOnlySpan<byte> name, uint phandle, int index)
         {
             DtNode result;
-            result.Offset = -1; result.AddressCells = 2; result.SizeCells = 1;
+            result.Offset = -1; result.AddressCells = 2; result.SizeCells = 1; result.InheritedInterruptParent = 0;
             int* addressCells = stackalloc int[MaxDepth + 1];
             int* sizeCells = stackalloc int[MaxDepth + 1];
+            uint* interruptParent = stackalloc uint[MaxDepth + 1];   // inherited down the tree (spec 2.4.1)
             int depth = 0;
             addressCells[0] = 2; sizeCells[0] = 1;             // the spec's defaults for the root's parent
+            interruptParent[0] = 0;
             int offset = 0;
             while (offset < structSize)
             {
@@ -73,6 +76,7 @@ namespace GuestOS.Kernel.Boot
                     if (depth >= MaxDepth) return result;
                     depth++;
                     addressCells[depth] = 2; sizeCells[depth] = 1;
+                    interruptParent[depth] = interruptParent[depth - 1];
                     bool match = phandle != 0 ? HasPhandle(token, phandle)
                                : !name.IsEmpty ? NameMatches(nodeName, name)
                                : HasCompatible(token, compatible);
@@ -81,6 +85,7 @@ namespace GuestOS.Kernel.Boot
                         result.Offset = token;
                         result.AddressCells = addressCells[depth - 1];
                         result.SizeCells = sizeCells[depth - 1];
+                        result.InheritedInterruptParent = interruptParent[depth - 1];
                         return result;
                     }
                 }
@@ -93,6 +98,7 @@ namespace GuestOS.Kernel.Boot
                     // A node's own #address-cells/#size-cells apply to its children.
                     if (StrEquals(propName, "#address-cells"u8)) addressCells[depth] = (int)Be32(value);
                     else if (StrEquals(propName, "#size-cells"u8)) sizeCells[depth] = (int)Be32(value);
+                    else if (length >= 4 && StrEquals(propName, "interrupt-parent"u8)) interruptParent[depth] = Be32(value);
                     offset += 8 + Align4(length);
                 }
                 else if (tag == FDT_NOP) { }
@@ -150,50 +156,22 @@ namespace GuestOS.Kernel.Boot
         }
 
         // The phandle of the node's interrupt parent: its own `interrupt-parent`, else the nearest
-        // ancestor's (spec 2.4.1); 0 when none says.
+        // ancestor's (spec 2.4.1), which the walk that found the node recorded; 0 when none says.
         public static uint InterruptParent(DtNode node)
         {
             if (!node.Found) return 0;
-            if (GetU32(node, "interrupt-parent"u8, out uint own)) return own;
-            uint* inherited = stackalloc uint[MaxDepth + 1];
-            int depth = 0;
-            inherited[0] = 0;
-            int offset = 0;
-            while (offset < structSize)
-            {
-                int token = offset;
-                uint tag = Be32(structs + offset);
-                offset += 4;
-                if (tag == FDT_BEGIN_NODE)
-                {
-                    if (token == node.Offset) return inherited[depth];
-                    offset += Align4(Strlen(structs + offset) + 1);
-                    if (depth >= MaxDepth) return 0;
-                    depth++;
-                    inherited[depth] = inherited[depth - 1];
-                }
-                else if (tag == FDT_END_NODE) { if (depth > 0) depth--; }
-                else if (tag == FDT_PROP)
-                {
-                    int length = (int)Be32(structs + offset);
-                    if (length >= 4 && StrEquals(strings + Be32(structs + offset + 4), "interrupt-parent"u8))
-                        inherited[depth] = Be32(structs + offset + 8);
-                    offset += 8 + Align4(length);
-                }
-                else if (tag != FDT_NOP) break;
-            }
-            return 0;
+            return GetU32(node, "interrupt-parent"u8, out uint own) ? own : node.InheritedInterruptParent;
         }
 
         private static bool HasPhandle(int token, uint phandle)
         {
-            DtNode node; node.Offset = token; node.AddressCells = 0; node.SizeCells = 0;
+            DtNode node = default; node.Offset = token;
             return (GetU32(node, "phandle"u8, out uint value) || GetU32(node, "linux,phandle"u8, out value)) && value == phandle;
         }
 
         private static bool HasCompatible(int token, ReadOnlySpan<byte> compatible)
         {
-            DtNode node; node.Offset = token; node.AddressCells = 0; node.SizeCells = 0;
+            DtNode node = default; node.Offset = token;
             if (!GetProperty(node, "compatible"u8, out byte* list, out int length)) return false;
             // A list of NUL-terminated strings.
             for (int at = 0; at < length; at += Strlen(list + at) + 1)
