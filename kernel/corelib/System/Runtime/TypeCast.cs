@@ -107,13 +107,9 @@ namespace System
 
     internal static unsafe class SpanHelpers
     {
+        // The kernel's one memmove (drivers/Memmove.cs, shared with the hosted driver build).
         internal static void Memmove(byte* destination, byte* source, nuint count)
-        {
-            if (destination <= source || destination >= source + count)
-                for (nuint i = 0; i < count; i++) destination[i] = source[i];
-            else
-                for (nuint i = count; i > 0; i--) destination[i - 1] = source[i - 1];
-        }
+            => GuestOS.Drivers.Mem.memmove(destination, source, count);
 
         internal static void Memmove(ref byte destination, ref byte source, nuint count)
         {
