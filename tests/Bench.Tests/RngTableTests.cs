@@ -75,7 +75,25 @@ public class RngTableTests
         });
         var lines = RngTable.Format("x86_64", rows).ToList();
         Assert.Equal(4, lines.Count);
-        Assert.Equal("| urandom | built-in | - | 400.0 | - | - | - | - | - | - | - |", lines[3]);
+        Assert.Equal("| urandom | built-in | - | 400.0 | - | - | - | - | - | - | - | - | - |", lines[3]);
+    }
+
+    // BENCH-COPY: each GuestOS boot's copy alone, its median over the runs, and the row's MB/s
+    // against it.
+    [Fact]
+    public void A_GuestOS_row_holds_its_MBps_against_the_guest_copy_alone_of_the_same_boots()
+    {
+        var s = RngSample.From(bytes: 256 << 20, seconds: 0.25, kicks: 1, interrupts: 1, qemuCpuSeconds: 1, backendCpuSeconds: 1,
+                               driverOkMs: 1, guestCopyMBps: 2000);
+        Assert.Equal(2000, s.GuestCopyMBps);
+        var row = RngTable.Row("x86_64", RowKind.GuestOS, EntropyDevice.Backend, "GuestOS, defaults", "4 x 1048576", new[]
+        {
+            s with { MBps = 1500, GuestCopyMBps = 4000 }, s with { MBps = 1000, GuestCopyMBps = 2000 }, s with { MBps = 1200, GuestCopyMBps = 3000 },
+        });
+        Assert.Equal((1200.0, 3000.0, 0.4), (row.MBps, row.GuestCopyMBps, row.XGuestCopy));
+        Assert.Equal("| GuestOS, defaults | backend | 4 x 1048576 | 1200.0 | - | - | 3000.0 | 0.40 | 0.0 | 0.0 | 4.00 | 4.00 | 1.00 |",
+                     RngTable.Format("x86_64", new[] { row }).Last());
+        Assert.True(double.IsNaN(R("x86_64", RowKind.Linux, EntropyDevice.Backend, 1).XGuestCopy));
     }
 
     [Fact]

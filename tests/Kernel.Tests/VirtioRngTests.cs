@@ -131,7 +131,7 @@ public class VirtioRngTests
     // rng.bench: the lines tools/bench parses (GuestBenchLines), with values that agree with
     // each other: the window's bytes in 16 KiB completions (rng.bufsize=16K: the default, 8 x
     // 512 KiB here, would have the whole window in flight before it opens), never more
-    // interrupts than completions, and polling when asked.
+    // interrupts than completions, polling when asked, and the copy alone over as many bytes.
     [Theory]
     [InlineData("x86_64", "q35", "", "msix")]
     [InlineData("aarch64", "virt", "", "msix")]
@@ -147,6 +147,7 @@ public class VirtioRngTests
         Assert.InRange(b.Interrupts, 0, irq == "poll" ? 0 : b.Completions);
         Assert.InRange(b.Kicks, 1, b.Completions);
         Assert.True(b.WindowUs > 0 && b.DriverOkUs > 0, run.Report());
+        Assert.True(b.CopyBytes == b.Bytes && b.CopyUs > 0, run.Report());   // BENCH-COPY: as many bytes again, no device
     }
 
     // rwmmio (Linux's rwmmio tracepoints): every device access printed as it happens, also

@@ -16,7 +16,9 @@ namespace GuestOS.Bench;
 //              the backend's own serve rate with no guest (RngDevice.Serve on 4 x 1 MiB chains);
 //   Linux 6.1  dd from /dev/hwrng, on the built-in device and on our backend;
 //   GuestOS    rng.bench=N: defaults on each device, and our backend at other buffer sizes (the
-//              best one is reported beside the defaults).
+//              best one is reported beside the defaults). Each boot also copies as much again
+//              with no device (BENCH-COPY): "x guest copy" is how close the device path comes
+//              to the guest's own copy under TCG.
 // GuestOS's MB/s is guest time (BENCH-START to BENCH-END on its own clock); Linux's busybox has
 // no sub-second clock, so its window is the host arrival of the lines around dd. Host CPU is
 // sampled from /proc over the same windows (ProcCpu). Written to build/bench/guest-rng.json.
@@ -134,7 +136,8 @@ public static class GuestRngBench
             var b = GuestBenchLines.Parse(run);
             if (b.Transport != (c.Transport == "mmio" ? "mmio" : "pci"))
                 throw new InvalidOperationException($"{c.Arch} {c.Name}: the guest drove {b.Transport}, not {c.Transport}\n{run.Report()}");
-            return (RngSample.From(b.Bytes, b.WindowUs / 1e6, b.Kicks, b.Interrupts, cpu.QemuSeconds, cpu.BackendSeconds, b.DriverOkUs / 1000.0),
+            return (RngSample.From(b.Bytes, b.WindowUs / 1e6, b.Kicks, b.Interrupts, cpu.QemuSeconds, cpu.BackendSeconds, b.DriverOkUs / 1000.0,
+                                   guestCopyMBps: b.CopyBytes / (double)b.CopyUs),
                     $"{b.Buffers} x {b.BufferSize}");
         }
         finally
