@@ -135,13 +135,14 @@ namespace GuestOS.Tests
             Assert.Empty(dev.SpecViolations);                       // e.g. no queue enabled twice
         }
 
-        // Without rng.bufsize, 4 MiB in flight over the buffers the negotiated queue holds (the
+        // Without rng.bufsize, 1 MiB in flight over the buffers the negotiated queue holds (the
         // driver uses at most 64 entries), within 16 KiB .. 1 MiB; rng.bufsize still wins.
         [Theory]
-        [InlineData(4, 0u, 4u, 1u << 20)]          // vhost-user-rng-pci's queue
-        [InlineData(8, 0u, 8u, 512u << 10)]        // virtio-rng-pci's
-        [InlineData(256, 0u, 64u, 64u << 10)]
-        [InlineData(2, 0u, 2u, 1u << 20)]          // capped at MaxBufferSize
+        [InlineData(4, 0u, 4u, 256u << 10)]        // vhost-user-rng-pci's queue
+        [InlineData(8, 0u, 8u, 128u << 10)]        // virtio-rng-pci's
+        [InlineData(256, 0u, 64u, 16u << 10)]
+        [InlineData(1, 0u, 1u, 1u << 20)]          // one buffer: all of it
+        [InlineData(2, 0u, 2u, 512u << 10)]
         [InlineData(8, 4096u, 8u, 4096u)]          // rng.bufsize=4096
         public void DefaultBufferSizeFollowsTheNegotiatedQueueSize(ushort queueSize, uint probeSize, uint buffers, uint size)
         {

@@ -130,7 +130,7 @@ namespace GuestOS.Tests
             Assert.Equal(0, DmaPool.LiveCount);
             Assert.Equal(0, dev.Status);
         }
-            // The default shape (queue full of 512 KiB buffers) with MSI-X over a packed ring: the
+            // The default shape (1 MiB spread over the whole queue) with MSI-X over a packed ring: the
         // packed enable_cb/poll path arms the driver event suppression before every sleep.
         [Fact]
         public void InterruptDrivenQueueFullReadOverPackedRing()

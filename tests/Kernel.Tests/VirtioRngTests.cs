@@ -129,8 +129,8 @@ public class VirtioRngTests
     }
 
     // rng.bench: the lines tools/bench parses (GuestBenchLines), with values that agree with
-    // each other: the window's bytes in 16 KiB completions (rng.bufsize=16K: the default, 8 x
-    // 512 KiB here, would have the whole window in flight before it opens), never more
+    // each other: the window's bytes in 16 KiB completions (rng.bufsize=16K: with the default,
+    // 8 x 128 KiB here, a quarter of the window would be in flight before it opens), never more
     // interrupts than completions, polling when asked, and the copy alone over as many bytes.
     [Theory]
     [InlineData("x86_64", "q35", "", "msix")]
