@@ -28,8 +28,10 @@ public sealed record TourReport(TourRng Rng, IReadOnlyList<ChainEntry> Entries, 
 {
     public IEnumerable<ChainStep> Missing => Entries.Where(e => e.Shown is null).Select(e => e.Step);
 
-    public static TourReport Build(TourRng rng, IReadOnlyList<TourStop> stops, IReadOnlyList<BackendEvent> backend)
+    /// <param name="guestProbes">The guest's own breakpoints (GuestOS when null).</param>
+    public static TourReport Build(TourRng rng, IReadOnlyList<TourStop> stops, IReadOnlyList<BackendEvent> backend, GuestProbes? guestProbes = null)
     {
+        var probes = guestProbes ?? GuestProbes.GuestOS;
         var qemu = stops.Where(s => s.Side == Side.Qemu).OrderBy(s => s.At).ToList();
         var guest = stops.Where(s => s.Side == Side.Guest).OrderBy(s => s.At).ToList();
 
@@ -61,10 +63,10 @@ public sealed record TourReport(TourRng Rng, IReadOnlyList<ChainEntry> Entries, 
             // QEMU; the handler, first after the MSI-X message.
             var guestStops = new List<TourStop>();
             if (shown is not null && step.Function == "virtio_pci_common_write")
-                foreach (var bp in new Func<string, bool>[] { b => b.EndsWith(TourChain.GuestStatusWrite, StringComparison.Ordinal), b => b == TourChain.GuestStore })
+                foreach (var bp in new Func<string, bool>[] { probes.IsStatusWrite, probes.IsStore })
                     if (guest.LastOrDefault(s => bp(s.Breakpoint) && s.At <= shown.At) is { } g) guestStops.Add(g);
             if (shown is not null && step.Function == "msix_notify"
-                && guest.FirstOrDefault(s => s.Breakpoint.EndsWith(TourChain.GuestInterrupt, StringComparison.Ordinal) && s.At >= shown.At) is { } handler)
+                && guest.FirstOrDefault(s => probes.IsInterrupt(s.Breakpoint) && s.At >= shown.At) is { } handler)
                 guestStops.Add(handler);
             entries.Add(new ChainEntry(step, shown, hits.Count, paths, guestStops));
         }
