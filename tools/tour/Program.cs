@@ -29,7 +29,8 @@ try
         linux = new LinuxTour(guest, LinuxSymbols.Locate(guest.Directory, Need("linux-symbols")));
     }
     string rngText = rng == TourRng.VhostUser ? "vhost-user" : "builtin";
-    string outDir = Path.Combine(a.GetValueOrDefault("out", "build/tour"), $"{arch.Name()}-{rngText}{(linux is null ? "" : "-linux")}");
+    string outRoot = a.GetValueOrDefault("out", "build/tour");
+    string outDir = Path.Combine(outRoot, $"{arch.Name()}-{rngText}{(linux is null ? "" : "-linux")}");
     var options = new TourOptions
     {
         Arch = arch,
@@ -50,10 +51,22 @@ try
     string title = $"make tour: {arch.Name()}{(arch == TargetArch.Aarch64 ? $" (GICv{options.GicVersion})" : "")}, RNG={rngText}, {guestName} — "
                    + $"{result.Stops.Count} stops in {TourRender.Seconds(result.Duration)}";
     Console.Write(TourRender.Terminal(report, title, options.Repository));
+    // Linux's frames for its DRIVER_OK store beside GuestOS's, from GuestOS's tour of the same machine and device if there is one.
+    string beside = "";
+    if (linux is not null)
+    {
+        string guestOsDir = Path.Combine(outRoot, $"{arch.Name()}-{rngText}");
+        var guestOs = TourRun.Recorded(guestOsDir);
+        var sides = new List<(string, TourReport)> { ("Linux", report) };
+        if (guestOs is not null) sides.Add(($"GuestOS (its tour in {guestOsDir}/)", TourReport.Build(rng, guestOs, [])));
+        Console.Write(TourRender.BesideText(sides));
+        if (guestOs is null) Console.WriteLine($"  (GuestOS's side: no GuestOS tour in {guestOsDir}/ yet - `make tour ARCH={arch.Name()} RNG={rngText}` records one)");
+        beside = TourRender.BesideMarkdown(sides);
+    }
     var labels = LabelCheck.Check(LabelCheck.TraceTimeline(result), result.Stops);
     Console.Write(TourRender.LabelsText(labels));
     string md = TourRender.Markdown(report, title, new SourceLinks(Path.GetFullPath(outDir), options.Repository, Path.GetFullPath(options.QemuBuild)))
-                + TourRender.LabelsMarkdown(labels);
+                + beside + TourRender.LabelsMarkdown(labels);
     File.WriteAllText(Path.Combine(outDir, "tour.md"), md);
     File.WriteAllText(Path.Combine(outDir, "tour.html"), TourRender.Html(md, title));
     Console.WriteLine($"\nwritten: {outDir}/tour.md, {outDir}/tour.html");

@@ -187,6 +187,49 @@ public static class TourRender
         return sb.ToString();
     }
 
+    /// <summary>
+    /// One guest-side stop as its call chain from the driver's probe inwards (the first frame whose
+    /// name ends in "probe"; 6 frames if none), outermost first: "virtio_dev_probe -> probe_common ->
+    /// virtio_device_ready -> iowrite8", then the innermost frame's arguments and line.
+    /// </summary>
+    public static string GuestChain(TourStop stop)
+    {
+        var frames = stop.Frames.ToList();
+        if (frames.Count == 0) return "(no frames)";
+        int probe = frames.FindIndex(f => f.Function.EndsWith("probe", StringComparison.Ordinal));
+        var chain = frames.Take(probe >= 0 ? probe + 1 : 6).Reverse().Select(f => CSharpName(f.Function));
+        return $"{string.Join(" -> ", chain)}  ({frames[0].Args} at {frames[0].Location})";
+    }
+
+    /// <summary>The guest sides of the DRIVER_OK store, each guest's stops in the order recorded (entry, then the store).</summary>
+    private static IEnumerable<(string Guest, IReadOnlyList<TourStop> Stops)> StoreSides(IEnumerable<(string Guest, TourReport Report)> guests) =>
+        guests.Select(g => (g.Guest, g.Report.Entries.FirstOrDefault(e => e.Step.Function == "virtio_pci_common_write")?.Guest ?? []));
+
+    /// <summary>Each guest's own frames for its DRIVER_OK store, one guest after the other (the same QEMU chain is below both).</summary>
+    public static string BesideText(IEnumerable<(string Guest, TourReport Report)> guests)
+    {
+        var sb = new StringBuilder().AppendLine().AppendLine("== the guests' own frames for the DRIVER_OK store (status 15), the same QEMU chain below ==");
+        foreach (var (guest, stops) in StoreSides(guests))
+        {
+            sb.AppendLine($"  {guest}:");
+            if (stops.Count == 0) sb.AppendLine("    (not observed)");
+            foreach (var s in stops) sb.AppendLine($"    {GuestChain(s)}");
+        }
+        return sb.ToString();
+    }
+
+    public static string BesideMarkdown(IEnumerable<(string Guest, TourReport Report)> guests)
+    {
+        var sb = new StringBuilder().AppendLine().AppendLine("## The guests' own frames for the DRIVER_OK store (status 15)").AppendLine();
+        sb.AppendLine("From the driver's probe inwards, at the status write's entry and at the store; the same QEMU chain is below both.").AppendLine();
+        foreach (var (guest, stops) in StoreSides(guests))
+        {
+            if (stops.Count == 0) sb.AppendLine($"- {guest}: not observed");
+            foreach (var s in stops) sb.AppendLine($"- {guest}: `{Md(GuestChain(s))}`");
+        }
+        return sb.ToString();
+    }
+
     public static string LabelsText(IReadOnlyList<LabelVerdict> labels)
     {
         var sb = new StringBuilder().AppendLine().AppendLine("== make trace's QEMU labels against the stacks above ==");

@@ -171,6 +171,14 @@ public static class TourRun
 
     private static IEnumerable<string> Lines(string file) => File.Exists(file) ? File.ReadAllLines(file) : [];
 
+    /// <summary>The stops an earlier tour recorded in <paramref name="directory"/> (both debuggers), or null if there is none.</summary>
+    public static IReadOnlyList<TourStop>? Recorded(string directory)
+    {
+        string qemu = Path.Combine(directory, "qemu.jsonl"), guest = Path.Combine(directory, "guest.jsonl");
+        if (!File.Exists(qemu) || !File.Exists(guest)) return null;
+        return TourRecording.Parse(Lines(qemu)).Stops.Concat(TourRecording.Parse(Lines(guest)).Stops).ToList();
+    }
+
     /// <summary>Linux's breakpoints as tools/tour/tour.py takes them (the store only under virtio_device_ready).</summary>
     private static readonly string[] LinuxBreaks =
         [GuestProbes.Linux.StatusWrite, $"{GuestProbes.Linux.Store}@{GuestProbes.Linux.StoreCaller}", .. GuestProbes.Linux.Interrupt];
