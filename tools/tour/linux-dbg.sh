@@ -22,9 +22,14 @@ opts="-o Dir::State::Lists=$apt/lists -o Dir::Cache=$apt/cache
       -o APT::Architecture=$arch -o APT::Architectures::=$arch
       -o Debug::NoLocking=1 -o APT::Sandbox::User=root"
 mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/dl"
-apt-get $opts -qq update
+apt-get $opts -qq update || { echo "linux-dbg: apt-get update failed (the package index for $pkg-dbg could not be fetched; see above)"; exit 1; }
 # The symbols must be those of the booted build: the -dbg package of exactly this version.
 available=$(apt-cache $opts show "$pkg-dbg" 2>/dev/null | sed -n 's/^Version: //p')
+if [ -z "$available" ]; then
+  echo "linux-dbg: $pkg-dbg cannot be fetched: the package index has no version of it"
+  echo "  (were Debian's indexes reachable? apt-get's warnings above say; sources: the host's own, index in $apt)"
+  exit 1
+fi
 if ! echo "$available" | grep -qx "$version"; then
   echo "linux-dbg: the booted kernel is $pkg $version, but the package index has no $pkg-dbg $version"
   echo "  versions of $pkg-dbg available: ${available:-none}"
@@ -32,7 +37,8 @@ if ! echo "$available" | grep -qx "$version"; then
   exit 1
 fi
 rm -f "$dir"/dl/*.deb
-(cd "$dir/dl" && apt-get $opts -q download "$pkg-dbg=$version")
+(cd "$dir/dl" && apt-get $opts -q download "$pkg-dbg=$version") ||
+  { echo "linux-dbg: could not download $pkg-dbg $version (283 MB; see apt-get's message above)"; exit 1; }
 rm -rf "$out" && mkdir -p "$out"
 # Only vmlinux and the virtio modules (the stream is still read through once).
 dpkg-deb --fsys-tarfile "$dir"/dl/"$pkg"-dbg_*.deb | tar -x -C "$out" --wildcards \
