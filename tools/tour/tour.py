@@ -64,7 +64,10 @@ else:
 
 if side == "guest" and os.environ.get("TOUR_LINUX_MODULES"):
     # The build the symbols describe, read from vmlinux's file before the target is attached.
-    linux_banner = gdb.parse_and_eval("linux_banner").string()
+    # (As a pointer: the array's declared type has no length, and .string() of it is "".)
+    linux_banner = gdb.parse_and_eval("(const char *)linux_banner").string()
+    if not linux_banner.startswith("Linux version "):
+        raise gdb.GdbError(f"vmlinux's linux_banner reads {linux_banner!r}: not a Linux kernel's symbols")
 
 if side == "guest":
     # Hardware breakpoints need the target: attach first (QEMU waits, halted by -S).
