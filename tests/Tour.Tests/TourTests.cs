@@ -71,6 +71,47 @@ public sealed class TourTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// virtio-mmio (make tour ARCH=aarch64 TRANSPORT=mmio): QEMU's virtio-rng-device on a virt slot,
+    /// version 2. The store that enters virtio_mmio_write is the guest's 32-bit write of 0x0f to
+    /// Status (0x070), with the guest's frames; the interrupt is the slot's line (virtio_mmio_update_irq)
+    /// and GuestOS's handler; make trace's mmio labels are on the stacks seen.
+    /// </summary>
+    [Fact]
+    public async Task The_virtio_mmio_tour_shows_the_mmio_chain_with_the_guests_frames()
+    {
+        var options = new TourOptions
+        {
+            Arch = TargetArch.Aarch64,
+            Rng = TourRng.BuiltinMmio,
+            Kernel = Path.Combine(Root, "build", "aarch64", "kernel.elf"),
+            QemuBuild = Environment.GetEnvironmentVariable("TOUR_QEMU_BUILD") ?? throw new InvalidOperationException("TOUR_QEMU_BUILD is not set: run `make tour-test`"),
+            Repository = Root,
+            OutputDirectory = Path.Combine(Root, "build", "tour-test", "aarch64-builtin-mmio"),
+        };
+        var result = await TourRun.RunAsync(options);
+        var report = TourReport.Build(TourRng.BuiltinMmio, result.Stops, result.Backend);
+        string text = TourRender.Terminal(report, $"aarch64 virtio-mmio: {result.Stops.Count} stops in {TourRender.Seconds(result.Duration)}");
+        output.WriteLine(text);
+
+        Assert.Empty(report.Missing);
+        Assert.All(report.Entries, e => Assert.True(e.CallerConfirmed, $"{e.Step.Function} is not under {e.Step.Under}:\n{text}"));
+        var store = report.Entries.Single(e => e.Step.Function == "virtio_mmio_write");
+        var write = store.Shown!.Frames[0];
+        Assert.Equal(("112", "15", "4"), (write.Argument("offset"), write.Argument("value"), write.Argument("size")));
+        Assert.Equal("15", report.Entries.Single(e => e.Step.Function == "virtio_set_status").Shown!.Frames[0].Argument("val"));
+        Assert.Equal(2, store.Guest.Count);
+        Assert.Equal("15", store.Guest[0].Frames[0].Argument("status"));
+        Assert.Equal("iowrite32", store.Guest[1].Frames[0].Function);
+        Assert.Equal("15", store.Guest[1].Frames[1].Argument("value"));
+        var interrupt = report.Entries.Single(e => e.Step.Function == "virtio_mmio_update_irq");
+        Assert.EndsWith(TourChain.GuestInterrupt, Assert.Single(interrupt.Guest).Frames[0].Function);
+
+        var labels = LabelCheck.Check(LabelCheck.TraceTimeline(result), result.Stops);
+        Assert.Contains(labels, l => l.Label.Contains("virtio_mmio_update_irq", StringComparison.Ordinal));
+        Assert.All(labels, l => Assert.True(l.Confirmed, $"make trace's label is on no observed stack: {l.Kind}: {l.Label}"));
+    }
+
+    /// <summary>
     /// Debian's Linux 6.1 (`make linux`) on x86_64 q35: Linux's own frames for its DRIVER_OK store,
     /// from Debian's -dbg symbols of that build (`make tour-test` fetches them once), sit above the
     /// same QEMU chain: vp_modern_set_status(status=15) and then iowrite8(val=15), both under

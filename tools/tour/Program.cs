@@ -2,7 +2,7 @@ using GuestOS.Runner;
 using GuestOS.Tour;
 
 // guestos-tour: `make tour`. The virtio-rng path as real backtraces: see the README's "make tour".
-//   guestos-tour --arch x86_64|aarch64 --rng vhost-user|builtin --kernel ELF --qemu-build DIR
+//   guestos-tour --arch x86_64|aarch64 --rng vhost-user|builtin|builtin-mmio --kernel ELF --qemu-build DIR
 //                [--backend BIN] [--gic 2|3] [--out DIR] [--time-limit SECONDS]
 //                [--guest linux --linux build/linux/x86_64 --linux-symbols build/linux-dbg/x86_64] (no --kernel)
 try
@@ -15,8 +15,11 @@ try
     {
         "vhost-user" => TourRng.VhostUser,
         "builtin" => TourRng.Builtin,
-        var r => throw new ArgumentException($"RNG must be vhost-user or builtin, not '{r}'"),
+        "builtin-mmio" => TourRng.BuiltinMmio,
+        var r => throw new ArgumentException($"RNG must be vhost-user, builtin or builtin-mmio (make tour TRANSPORT=mmio), not '{r}'"),
     };
+    if (rng == TourRng.BuiltinMmio && arch != TargetArch.Aarch64)
+        throw new ArgumentException($"the virtio-mmio tour runs on ARCH=aarch64 (virt's virtio-mmio slots), not {arch.Name()}");
     string guestKind = a.GetValueOrDefault("guest", "guestos");
     if (guestKind is not ("guestos" or "linux")) throw new ArgumentException($"GUEST must be guestos or linux, not '{guestKind}'");
     if (guestKind == "linux" && arch != TargetArch.X86_64)
@@ -28,7 +31,7 @@ try
         var guest = new GuestOS.Compare.LinuxGuest(Need("linux"), arch);
         linux = new LinuxTour(guest, LinuxSymbols.Locate(guest.Directory, Need("linux-symbols")));
     }
-    string rngText = rng == TourRng.VhostUser ? "vhost-user" : "builtin";
+    string rngText = Need("rng");
     string outRoot = a.GetValueOrDefault("out", "build/tour");
     string outDir = Path.Combine(outRoot, $"{arch.Name()}-{rngText}{(linux is null ? "" : "-linux")}");
     var options = new TourOptions

@@ -20,15 +20,24 @@ def record(kind, **fields):
     out.write(json.dumps(dict(kind=kind, side=side, t=time.time(), **fields)) + "\n")
 
 
+# After a stop that returned True, these run (outside any stop(), where gdb allows changing breakpoints).
+after_stop = []
+
+
 class TourBreakpoint(gdb.Breakpoint):
     # "function@caller": record only hits with caller further out on the stack (tcp_chr_write
     # also carries QEMU's own gdbstub traffic: hundreds of hits that are not the path).
+    # "function>other": each recorded hit arms breakpoint `other` for its next recorded hit only.
+    # For a hot function (a guest's 32-bit MMIO store also writes the UART's every character,
+    # and every guest stop pauses the VM), armed that way by the status write it stores.
     def __init__(self, spec):
+        spec, _, self.arms = spec.partition(">")
         function, _, self.caller = spec.partition("@")
         # Guest: hardware breakpoints (QEMU's gdbstub), nothing written into guest memory.
         kind = gdb.BP_HARDWARE_BREAKPOINT if side == "guest" else gdb.BP_BREAKPOINT
         super().__init__(function, type=kind)
         self.function = function
+        self.once = False
 
     def under_caller(self):
         frame = gdb.newest_frame()
@@ -44,7 +53,17 @@ class TourBreakpoint(gdb.Breakpoint):
         thread = gdb.selected_thread()
         record("stop", bp=self.function, thread=thread.name if thread else None,
                bt=gdb.execute("bt 40", to_string=True))
-        return False   # record and go on: the program never waits for a person
+        if self.arms:
+            after_stop.append(lambda: set_enabled(self.arms, True))
+        if self.once:
+            after_stop.append(lambda: set_enabled(self.function, False))
+        return bool(self.arms or self.once)   # otherwise record and go on: the program never waits for a person
+
+
+def set_enabled(function, enabled):
+    for bp in gdb.breakpoints():
+        if isinstance(bp, TourBreakpoint) and bp.function == function:
+            bp.enabled = enabled
 
 
 gdb.execute("set pagination off")
@@ -150,6 +169,10 @@ if side == "guest" and os.environ.get("TOUR_LINUX_MODULES"):
 
 for function in filter(None, os.environ["TOUR_BREAKS"].split(",")):
     arm(function)
+# Breakpoints that another one arms wait, disabled, for it; each armed hit disarms them again.
+for bp in [b for b in gdb.breakpoints() if isinstance(b, TourBreakpoint) and b.arms]:
+    for armed in [b for b in gdb.breakpoints() if isinstance(b, TourBreakpoint) and b.function == bp.arms]:
+        armed.once, armed.enabled = True, False
 
 try:
     if side == "qemu":
@@ -158,8 +181,12 @@ try:
         record("exit", code=None if code.type.code == gdb.TYPE_CODE_VOID else int(code))
     else:
         gdb.execute("continue")
-        while linux is not None and linux.loaded is not None:
-            linux.add_loaded()
+        while after_stop or (linux is not None and linux.loaded is not None):
+            if linux is not None and linux.loaded is not None:
+                linux.add_loaded()
+            for action in after_stop:
+                action()
+            after_stop.clear()
             gdb.execute("continue")
         record("exit", code=None)
 except gdb.error as e:

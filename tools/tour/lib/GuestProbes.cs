@@ -6,10 +6,17 @@ namespace GuestOS.Tour;
 /// stack, and the interrupt handler. A recorded breakpoint name ends with one of these (GuestOS's
 /// are NativeAOT symbols, kernel_&lt;Namespace&gt;_&lt;Type&gt;__&lt;Method&gt;).
 /// </summary>
-public sealed record GuestProbes(string Name, string StatusWrite, string Store, string StoreCaller, IReadOnlyList<string> Interrupt)
+/// <param name="StoreIsHot">The store's accessor also serves hot paths (the UART): the status write's entry arms it for one hit.</param>
+public sealed record GuestProbes(string Name, string StatusWrite, string Store, string StoreCaller, IReadOnlyList<string> Interrupt,
+                                 bool StoreIsHot = false)
 {
     public static readonly GuestProbes GuestOS = new("GuestOS", TourChain.GuestStatusWrite, TourChain.GuestStore,
                                                      TourChain.GuestStoreCaller, [TourChain.GuestInterrupt]);
+
+    /// <summary>GuestOS on virtio-mmio: the transport's set_status, a 32-bit store to Status (boot/aarch64/io.S iowrite32).</summary>
+    public static readonly GuestProbes GuestOSMmio = GuestOS with { StatusWrite = "_VirtioMmioTransport__set_status", Store = "iowrite32", StoreIsHot = true };
+
+    public static GuestProbes For(TourRng rng) => rng == TourRng.BuiltinMmio ? GuestOSMmio : GuestOS;
 
     /// <summary>
     /// Linux 6.1 (drivers/virtio, from Debian's -dbg symbols): vp_modern_set_status, which

@@ -47,7 +47,7 @@ public static class TourRender
         var sb = new StringBuilder().AppendLine(title);
         foreach (var (group, entries) in Groups(report))
         {
-            sb.AppendLine().AppendLine($"== {TourChain.Title(group)} ==");
+            sb.AppendLine().AppendLine($"== {TourChain.Title(group, report.Rng)} ==");
             foreach (var e in entries)
             {
                 sb.AppendLine($"{e.Step.Function}  [{Summary(e)}]  {e.Step.Why}");
@@ -104,7 +104,7 @@ public static class TourRender
         sb.AppendLine("Each step: the first hit on the path, its count, its call paths folded. Frames link to their source line.");
         foreach (var (group, entries) in Groups(report))
         {
-            sb.AppendLine().AppendLine($"## {TourChain.Title(group)}").AppendLine();
+            sb.AppendLine().AppendLine($"## {TourChain.Title(group, report.Rng)}").AppendLine();
             foreach (var e in entries)
             {
                 sb.AppendLine($"### `{e.Step.Function}` — {Summary(e)}").AppendLine().AppendLine(e.Step.Why).AppendLine();
@@ -203,7 +203,7 @@ public static class TourRender
 
     /// <summary>The guest sides of the DRIVER_OK store, each guest's stops in the order recorded (entry, then the store).</summary>
     private static IEnumerable<(string Guest, IReadOnlyList<TourStop> Stops)> StoreSides(IEnumerable<(string Guest, TourReport Report)> guests) =>
-        guests.Select(g => (g.Guest, g.Report.Entries.FirstOrDefault(e => e.Step.Function == "virtio_pci_common_write")?.Guest ?? []));
+        guests.Select(g => (g.Guest, g.Report.Entries.FirstOrDefault(e => e.Step.Guest == GuestView.Store)?.Guest ?? []));
 
     /// <summary>Each guest's own frames for its DRIVER_OK store, one guest after the other (the same QEMU chain is below both).</summary>
     public static string BesideText(IEnumerable<(string Guest, TourReport Report)> guests)

@@ -21,7 +21,7 @@ public sealed record TourOptions
     /// <summary>A Linux guest instead of GuestOS (<see cref="Kernel"/> is then its bzImage).</summary>
     public LinuxTour? Linux { get; init; }
 
-    public GuestProbes Probes => Linux is null ? GuestProbes.GuestOS : GuestProbes.Linux;
+    public GuestProbes Probes => Linux is null ? GuestProbes.For(Rng) : GuestProbes.Linux;
 }
 
 /// <summary>
@@ -64,7 +64,7 @@ public static class TourRun
         foreach (var f in new[] { qemuRecord, guestRecord, console, trace, pidFile }) File.Delete(f);
         string gdbSocket = Path.Combine(Directory.CreateTempSubdirectory("guestos-tour-").FullName, "gdbstub");
 
-        var guestBreaks = o.Linux is null ? GuestSymbols(o.Kernel) : LinuxBreaks;
+        var guestBreaks = o.Linux is null ? GuestSymbols(o.Kernel, o.Probes) : LinuxBreaks;
         var linuxBoot = o.Linux?.Guest.Options(LinuxTour.Bytes);
         await using var backend = o.Rng == TourRng.VhostUser
             ? await VhostUserRngBackend.StartAsync(o.Backend ?? throw new TourException("RNG=vhost-user needs the backend (--backend)"), ["-vv", "--log-timestamps"]).ConfigureAwait(false)
@@ -80,7 +80,7 @@ public static class TourRun
             GdbSocket = gdbSocket,
             SharedMemory = backend is not null,
             TracePatterns = TraceEvents.Patterns,
-            Devices = backend is null ? ["virtio-rng-pci,rng=rng0"] : [],
+            Devices = backend is not null ? [] : o.Rng == TourRng.BuiltinMmio ? ["virtio-rng-device,rng=rng0"] : ["virtio-rng-pci,rng=rng0"],
             QemuExtra =
             [
                 // The debug build does not know Debian's firmware directories (x86: bios-256k.bin).
@@ -88,6 +88,8 @@ public static class TourRun
                 .. linuxBoot?.QemuExtra ?? [],
                 .. TraceEvents.QemuArguments(trace),
                 .. backend is null ? ["-object", "rng-random,id=rng0,filename=/dev/urandom"] : backend.QemuArguments,
+                // virtio-mmio version 2 (virtio 1.x), not QEMU's legacy default: as make trace TRANSPORT=mmio.
+                .. o.Rng == TourRng.BuiltinMmio ? ["-global", "virtio-mmio.force-legacy=false"] : Array.Empty<string>(),
             ],
         };
         var argv = QemuCommandLine.Build(options).ToList();
@@ -197,7 +199,7 @@ public static class TourRun
     }
 
     /// <summary>The guest's breakpoints (see <see cref="TourChain.GuestStore"/>), found by their NativeAOT symbol suffixes.</summary>
-    private static string[] GuestSymbols(string kernel)
+    private static string[] GuestSymbols(string kernel, GuestProbes probes)
     {
         var nm = Process.Start(new ProcessStartInfo("llvm-nm", ["--defined-only", kernel]) { RedirectStandardOutput = true })!;
         // "000000004020bc6c t kernel_..._vp_modern_set_status": code symbols only (not the _lsda0 unwind data).
@@ -206,7 +208,8 @@ public static class TourRun
         nm.WaitForExit();
         string Symbol(string suffix) => names.FirstOrDefault(n => n.EndsWith(suffix, StringComparison.Ordinal))
                                         ?? throw new TourException($"{kernel} has no symbol ending in {suffix}");
-        return [Symbol(TourChain.GuestStatusWrite), $"{TourChain.GuestStore}@{Symbol(TourChain.GuestStoreCaller)}", Symbol(TourChain.GuestInterrupt)];
+        return [Symbol(probes.StatusWrite) + (probes.StoreIsHot ? ">" + probes.Store : ""),
+                $"{probes.Store}@{Symbol(probes.StoreCaller)}", .. probes.Interrupt.Select(Symbol)];
     }
 
     private sealed class Gdb(Process process) : IDisposable
