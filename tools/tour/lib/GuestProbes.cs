@@ -27,6 +27,13 @@ public sealed record GuestProbes(string Name, string StatusWrite, string Store, 
     public static readonly GuestProbes Linux = new("Linux", "vp_modern_set_status", "iowrite8", "virtio_device_ready",
                                                    ["vring_interrupt", "vp_vring_interrupt"]);
 
+    /// <summary>
+    /// The breakpoints as tools/tour/tour.py takes them: the status write (arming a hot store), the store
+    /// only under its caller, the handlers. <paramref name="symbol"/> names each function in the guest's symbols.
+    /// </summary>
+    public string[] Breakpoints(Func<string, string> symbol) =>
+        [symbol(StatusWrite) + (StoreIsHot ? ">" + Store : ""), $"{Store}@{symbol(StoreCaller)}", .. Interrupt.Select(symbol)];
+
     public bool IsStatusWrite(string breakpoint) => breakpoint.EndsWith(StatusWrite, StringComparison.Ordinal);
     public bool IsStore(string breakpoint) => breakpoint == Store;
     public bool IsInterrupt(string breakpoint) => Interrupt.Any(i => breakpoint.EndsWith(i, StringComparison.Ordinal));

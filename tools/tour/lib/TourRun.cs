@@ -182,8 +182,7 @@ public static class TourRun
     }
 
     /// <summary>Linux's breakpoints as tools/tour/tour.py takes them (the store only under virtio_device_ready).</summary>
-    private static readonly string[] LinuxBreaks =
-        [GuestProbes.Linux.StatusWrite, $"{GuestProbes.Linux.Store}@{GuestProbes.Linux.StoreCaller}", .. GuestProbes.Linux.Interrupt];
+    private static readonly string[] LinuxBreaks = GuestProbes.Linux.Breakpoints(name => name);
 
     /// <summary>The guest's debugger loads the kernel ELF; for Linux, vmlinux with gdb's index of it (1.5 s instead of 8-25 s).</summary>
     private static string[] GuestGdbFile(TourOptions o) => o.Linux is null ? [o.Kernel] :
@@ -208,8 +207,7 @@ public static class TourRun
         nm.WaitForExit();
         string Symbol(string suffix) => names.FirstOrDefault(n => n.EndsWith(suffix, StringComparison.Ordinal))
                                         ?? throw new TourException($"{kernel} has no symbol ending in {suffix}");
-        return [Symbol(probes.StatusWrite) + (probes.StoreIsHot ? ">" + probes.Store : ""),
-                $"{probes.Store}@{Symbol(probes.StoreCaller)}", .. probes.Interrupt.Select(Symbol)];
+        return probes.Breakpoints(Symbol);
     }
 
     private sealed class Gdb(Process process) : IDisposable
