@@ -27,11 +27,11 @@ after_stop = []
 class TourBreakpoint(gdb.Breakpoint):
     # "function@caller": record only hits with caller further out on the stack (tcp_chr_write
     # also carries QEMU's own gdbstub traffic: hundreds of hits that are not the path).
-    # "function>other": each recorded hit arms breakpoint `other` for its next recorded hit only.
+    # "function>other": each recorded hit enables breakpoint `other` for its next recorded hit only.
     # For a hot function (a guest's 32-bit MMIO store also writes the UART's every character,
-    # and every guest stop pauses the VM), armed that way by the status write it stores.
+    # and every guest stop pauses the VM), enabled that way by the status write it stores.
     def __init__(self, spec):
-        spec, _, self.arms = spec.partition(">")
+        spec, _, self.enables = spec.partition(">")
         function, _, self.caller = spec.partition("@")
         # Guest: hardware breakpoints (QEMU's gdbstub), nothing written into guest memory.
         kind = gdb.BP_HARDWARE_BREAKPOINT if side == "guest" else gdb.BP_BREAKPOINT
@@ -53,11 +53,11 @@ class TourBreakpoint(gdb.Breakpoint):
         thread = gdb.selected_thread()
         record("stop", bp=self.function, thread=thread.name if thread else None,
                bt=gdb.execute("bt 40", to_string=True))
-        if self.arms:
-            after_stop.append(lambda: set_enabled(self.arms, True))
+        if self.enables:
+            after_stop.append(lambda: set_enabled(self.enables, True))
         if self.once:
             after_stop.append(lambda: set_enabled(self.function, False))
-        return bool(self.arms or self.once)   # otherwise record and go on: the program never waits for a person
+        return bool(self.enables or self.once)   # otherwise record and go on: the program never waits for a person
 
 
 def set_enabled(function, enabled):
@@ -117,18 +117,21 @@ class LinuxModules(gdb.Breakpoint):
     def check_banner(self):
         # The same build: the running kernel's linux_banner, at vmlinux's address, says what vmlinux's does.
         if self.banner_checked:
-            return
+            return True
         self.banner_checked = True
         address = int(gdb.parse_and_eval("&linux_banner"))
         booted = bytes(gdb.selected_inferior().read_memory(address, len(linux_banner))).decode("ascii", "replace")
         if booted != linux_banner:
             record("error", bp="linux_banner", message=f"the symbols are for {linux_banner.strip()!r} but the booted kernel has {booted.strip()!r} at that address (another build, or KASLR on: boot with nokaslr)")
             gdb.execute("kill")   # QEMU's gdbstub ends QEMU: nothing is left waiting
+            return False
+        return True
 
     def add_loaded(self):
         name, text, init = self.loaded
         self.loaded = None
-        self.check_banner()
+        if not self.check_banner():
+            return
         ko = self.files.get(name)
         record("module", name=name, text=hex(text), symbols=ko)
         if ko:
@@ -169,10 +172,10 @@ if side == "guest" and os.environ.get("TOUR_LINUX_MODULES"):
 
 for function in filter(None, os.environ["TOUR_BREAKS"].split(",")):
     arm(function)
-# Breakpoints that another one arms wait, disabled, for it; each armed hit disarms them again.
-for bp in [b for b in gdb.breakpoints() if isinstance(b, TourBreakpoint) and b.arms]:
-    for armed in [b for b in gdb.breakpoints() if isinstance(b, TourBreakpoint) and b.function == bp.arms]:
-        armed.once, armed.enabled = True, False
+# Breakpoints that another one enables wait, disabled, for it; each of their recorded hits disables them again.
+for bp in [b for b in gdb.breakpoints() if isinstance(b, TourBreakpoint) and b.enables]:
+    for target in [b for b in gdb.breakpoints() if isinstance(b, TourBreakpoint) and b.function == bp.enables]:
+        target.once, target.enabled = True, False
 
 try:
     if side == "qemu":

@@ -24,7 +24,7 @@ public class MmioTourTests
         var write = store.Shown!.Frames[0];
         Assert.Equal(("112", "15", "4"), (write.Argument("offset"), write.Argument("value"), write.Argument("size")));
 
-        // The guest: the transport's set_status(15) on entry, then the store in iowrite32 (armed by that entry for one hit).
+        // The guest: the transport's set_status(15) on entry, then the store in iowrite32 (enabled by that entry for one hit).
         Assert.Equal(2, store.Guest.Count);
         Assert.EndsWith(GuestProbes.GuestOSMmio.StatusWrite, store.Guest[0].Frames[0].Function);
         Assert.Equal("15", store.Guest[0].Frames[0].Argument("status"));

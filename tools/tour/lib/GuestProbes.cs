@@ -6,7 +6,7 @@ namespace GuestOS.Tour;
 /// stack, and the interrupt handler. A recorded breakpoint name ends with one of these (GuestOS's
 /// are NativeAOT symbols, kernel_&lt;Namespace&gt;_&lt;Type&gt;__&lt;Method&gt;).
 /// </summary>
-/// <param name="StoreIsHot">The store's accessor also serves hot paths (the UART): the status write's entry arms it for one hit.</param>
+/// <param name="StoreIsHot">The store's accessor also serves hot paths (the UART): the status write's entry enables it for one hit.</param>
 public sealed record GuestProbes(string Name, string StatusWrite, string Store, string StoreCaller, IReadOnlyList<string> Interrupt,
                                  bool StoreIsHot = false)
 {
@@ -28,7 +28,7 @@ public sealed record GuestProbes(string Name, string StatusWrite, string Store, 
                                                    ["vring_interrupt", "vp_vring_interrupt"]);
 
     /// <summary>
-    /// The breakpoints as tools/tour/tour.py takes them: the status write (arming a hot store), the store
+    /// The breakpoints as tools/tour/tour.py takes them: the status write (enabling a hot store), the store
     /// only under its caller, the handlers. <paramref name="symbol"/> names each function in the guest's symbols.
     /// </summary>
     public string[] Breakpoints(Func<string, string> symbol) =>
