@@ -62,9 +62,9 @@ try
         var guestOs = TourRun.Recorded(guestOsDir);
         var sides = new List<(string, TourReport)> { ("Linux", report) };
         if (guestOs is not null) sides.Add(($"GuestOS (its tour in {guestOsDir}/)", TourReport.Build(rng, guestOs, [])));
-        Console.Write(TourRender.BesideText(sides));
+        Console.Write(TourRender.BesideText(sides, options.Repository));
         if (guestOs is null) Console.WriteLine($"  (GuestOS's side: no GuestOS tour in {guestOsDir}/ yet - `make tour ARCH={arch.Name()} RNG={rngText}` records one)");
-        beside = TourRender.BesideMarkdown(sides);
+        beside = TourRender.BesideMarkdown(sides, options.Repository);
     }
     var labels = LabelCheck.Check(LabelCheck.TraceTimeline(result), result.Stops);
     Console.Write(TourRender.LabelsText(labels));
