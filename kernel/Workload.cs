@@ -10,7 +10,7 @@ namespace GuestOS.Kernel
     //   rng.bytes=N    how many bytes to read in total (K/M/G suffixes; default 64K)
     //   rng.device=I   read only from virtio_rng.I (default: all devices, round robin)
     //   rng.bufsize=N  bytes per device-writable buffer (default: 1 MiB in flight over the queue)
-    //   rng.buffers=N  buffers kept in flight (default: the whole queue, up to 64)
+    //   rng.buffers=N  buffers kept in flight (default: the whole queue, up to 8; at most 64)
     //   rng.poll       no interrupts: poll the used ring
     //   rng.timeout_ms=N  fail a read that sees no completion for N ms (default 10 s)
     //   rng.bench=N    benchmark mode: read N bytes from virtio_rng.0 as fast as possible

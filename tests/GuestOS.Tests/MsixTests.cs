@@ -135,18 +135,21 @@ namespace GuestOS.Tests
             Assert.Empty(dev.SpecViolations);                       // e.g. no queue enabled twice
         }
 
-        // Without rng.bufsize, 1 MiB in flight over the buffers the negotiated queue holds (the
-        // driver uses at most 64 entries), within 16 KiB .. 1 MiB; rng.bufsize still wins.
+        // Without rng.bufsize, 1 MiB in flight over the buffers the negotiated queue holds, up to
+        // 8 without rng.buffers (64 with it), within 16 KiB .. 1 MiB; rng.bufsize still wins.
         [Theory]
-        [InlineData(4, 0u, 4u, 256u << 10)]        // vhost-user-rng-pci's queue
-        [InlineData(8, 0u, 8u, 128u << 10)]        // virtio-rng-pci's
-        [InlineData(256, 0u, 64u, 16u << 10)]
-        [InlineData(1, 0u, 1u, 1u << 20)]          // one buffer: all of it
-        [InlineData(2, 0u, 2u, 512u << 10)]
-        [InlineData(8, 4096u, 8u, 4096u)]          // rng.bufsize=4096
-        public void DefaultBufferSizeFollowsTheNegotiatedQueueSize(ushort queueSize, uint probeSize, uint buffers, uint size)
+        [InlineData(4, 0u, 0u, 4u, 256u << 10)]        // vhost-user-rng-pci's queue
+        [InlineData(8, 0u, 0u, 8u, 128u << 10)]        // virtio-rng-pci's
+        [InlineData(64, 0u, 0u, 8u, 128u << 10)]       // virtio-mmio's: 8 of its 64 entries
+        [InlineData(1, 0u, 0u, 1u, 1u << 20)]          // one buffer: all of it
+        [InlineData(2, 0u, 0u, 2u, 512u << 10)]
+        [InlineData(256, 0u, 32u, 32u, 32u << 10)]     // rng.buffers=32
+        [InlineData(256, 0u, 100u, 64u, 16u << 10)]    // rng.buffers=100: 64 at most, no smaller than 16 KiB
+        [InlineData(8, 4096u, 0u, 8u, 4096u)]          // rng.bufsize=4096
+        public void DefaultBufferSizeFollowsTheNegotiatedQueueSize(ushort queueSize, uint probeSize, uint probeBuffers, uint buffers, uint size)
         {
             GuestOS.Drivers.Rng.VirtioRng.ProbeBufferSize = probeSize;
+            GuestOS.Drivers.Rng.VirtioRng.ProbeBuffers = probeBuffers;
             var (rng, dev) = Up(new SimVirtioDevice(new SimVirtioOptions { QueueSize = queueSize }));
             Assert.Equal((buffers, size), (rng.BufferCount, rng.BufferSize));
             Assert.Equal(dev.Produced.Take(50000), Read(rng, 50000));
