@@ -33,11 +33,11 @@ namespace GuestOS.Drivers.Rng
         // queue holds, up to DefaultBuffers (vhost-user-rng-pci: 4 x 256 KiB; virtio-rng-pci and
         // virtio-mmio: 8 x 128 KiB). Each buffer costs at most one kick and one interrupt, and a
         // device round trip (tens to hundreds of us under TCG) must be covered by the data
-        // already in flight. Not more: QEMU's TCG
-        // keeps a 256-entry software TLB (it grows only when the guest flushes), so 1 MiB is
-        // about the most the copy can cycle through without a TLB refill per page. Measured
-        // with 4 MiB in flight instead: the guest's copy alone 0.66-0.84x, our backend's rate
-        // 0.83x on x86_64 and 0.95x on aarch64 (medians of 6 paired runs, busy host).
+        // already in flight. Not more: QEMU's TCG keeps a 256-entry software TLB (it grows only
+        // when the guest flushes), so 1 MiB is about the most the copy can cycle through
+        // without a TLB refill per page. Measured with 4 MiB in flight instead: the guest's
+        // copy alone 0.66-0.84x, our backend's rate 0.83x on x86_64 and 0.95x on aarch64
+        // (medians of 6 paired runs, busy host).
         public const uint InFlightBytes = 1 << 20;
         // Without rng.buffers: at most 8 buffers (virtio-rng-pci's queue size). More, smaller
         // ones cost more per byte: on virtio-mmio, whose queue takes 64, 64 x 16 KiB ran at
