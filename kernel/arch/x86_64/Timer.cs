@@ -57,9 +57,14 @@ namespace GuestOS.Kernel.Arch
         }
 
         // Nanoseconds since kernel entry (0 until calibrated).
-        internal static ulong NowNs()
+        internal static ulong NowNs() => TicksToNs(Ticks());
+
+        // TSC ticks since kernel entry: a timestamp that can be taken before calibration and
+        // converted after it (the boot phases, hal/BootPhases.cs).
+        internal static ulong Ticks() => Machine.Rdtsc() - tscAtEntry;
+
+        internal static ulong TicksToNs(ulong ticks)
         {
-            ulong ticks = Machine.Rdtsc() - tscAtEntry;
             // 64x64 -> 128-bit product, shifted right 32, without overflow.
             return (ticks >> 32) * nsPerTscShift32 + (((ticks & 0xFFFFFFFF) * nsPerTscShift32) >> 32);
         }
