@@ -26,8 +26,11 @@ namespace GuestOS.Kernel.Arch
                 first = DeviceTree.Be32(range);
                 last = DeviceTree.Be32(range + 4);
             }
-            Log.Write("devicetree: PCIe ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
-            Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
+            if (!Log.Quiet)
+            {
+                Log.Write("devicetree: PCIe ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
+                Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
+            }
             return PciConfigEcam.Map(ecam, first, last);
         }
 
@@ -48,6 +51,7 @@ namespace GuestOS.Kernel.Arch
                 if (space == 1) { windows.IoBase = pci; windows.IoCpuBase = cpu; windows.IoSize = size; }
                 else if (space == 2) { windows.Mem32Base = cpu; windows.Mem32Size = size; }
                 else if (space == 3) { windows.Mem64Base = cpu; windows.Mem64Size = size; }
+                if (Log.Quiet) continue;
                 Log.Write("devicetree: PCI window "u8);
                 Log.Write(space == 1 ? "io    "u8 : space == 2 ? "mem32 "u8 : "mem64 "u8);
                 Log.Hex(cpu); Log.Write(" size "u8); Log.Hex(size); Log.Line();

@@ -15,8 +15,11 @@ namespace GuestOS.Kernel.Arch
         {
             if (Acpi.FindEcam(boot.AcpiRsdp, out ulong ecam, out uint first, out uint last))
             {
-                Log.Write("acpi: MCFG: ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
-                Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
+                if (!Log.Quiet)
+                {
+                    Log.Write("acpi: MCFG: ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
+                    Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
+                }
                 PciConfigAccess access = PciConfigEcam.Map(ecam + ((ulong)first << 20), first, last);
                 if (access != null) return access;
             }
