@@ -49,6 +49,7 @@ namespace GuestOS.Drivers
                 if (driver == null) continue;
                 virtioFound++;
                 DriverError err;
+                d.SizeBars();                               // before the driver's own accesses (PciDevice.Bars)
                 VirtioTransport t = virtio_pci_probe(d, out err);
                 if (t != null) { BootPhases.Mark(BootPhase.Transport); err = driver.probe(new VirtioDevice(t)); }
                 if (err != DriverError.Ok) { Failed(driver, d, null, err); if (firstError == DriverError.Ok) firstError = err; }

@@ -151,7 +151,8 @@ namespace GuestOS.Kernel
 
         // rng.bench, after the window: the firmware walks and a read-only PCI enumeration once
         // more (BENCH-BOOT-AGAIN lines), to tell first-execution translation from steady cost.
-        // The rescan sizes BARs as the first did, decoding off for a moment; the device is idle.
+        // The rescan is the first scan's work on x86; on arm64 the first one also sized and
+        // assigned the BARs.
         private static void DiscoverAgain(ref BootInfo boot, Drivers.Pci.PciConfigAccess config)
         {
             ulong ticks = Timer.Ticks(), accesses = Io.Accesses;
@@ -160,7 +161,7 @@ namespace GuestOS.Kernel
             Platform.FindVirtioMmioSlots();
             BootPhases.PrintAgain(BootPhase.Firmware, ticks, accesses);
             ticks = Timer.Ticks(); accesses = Io.Accesses;
-            if (config != null) Drivers.Pci.PciScan.Enumerate(config, null);
+            if (config != null) Drivers.Pci.PciScan.Enumerate(config, null);   // firmware mode: no BAR is sized
             BootPhases.PrintAgain(BootPhase.Pci, ticks, accesses);
         }
 

@@ -99,7 +99,7 @@ public class BootPhaseTests
 
         var table = BootPhaseTable.Format(["x86_64", "aarch64"], rows).ToList();
         Assert.Equal(2 + rows.Count, table.Count);
-        Assert.StartsWith("| pci | 6000 | 230 | 3500 | 1500 | 230 | 2000 | QEMU rebuilding its memory map", table[2 + 5]);
+        Assert.StartsWith("| pci | 6000 | 230 | 3500 | 1500 | 230 | 2000 | translation", table[2 + 5]);
         Assert.StartsWith("| memory | 1006 | 3 | - | 1006 | 3 | - |", table[2]);
     }
 }

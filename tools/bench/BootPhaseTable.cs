@@ -25,8 +25,8 @@ public static class BootPhaseTable
         ["clock"] = "x86: one PIT read-back (4 port accesses), no wait once the boot has run 1 ms; arm64: CNTFRQ",
         ["interrupts"] = "translation, and trapped MMIO: IOAPIC redirection entries / GIC distributor",
         ["firmware"] = "translation of the MCFG and DSDT (x86) / device-tree (arm64) walks: no accesses; the second run is a fraction",
-        ["pci"] = "QEMU rebuilding its memory map whenever BAR sizing turns a function's decoding off and on (it stays in the second run)",
-        ["transport"] = "capability walk (configuration reads), mapping the BARs (page tables, a TLB flush), MSI-X set-up; translation",
+        ["pci"] = "translation: the configuration reads are about 1 us each (second run); arm64 also sizes and assigns every BAR",
+        ["transport"] = "QEMU rebuilding its memory map for each command-register change: x86 sizes the bound function's BARs (decoding off, on) and both enable it; capability walk; translation",
         ["bring-up"] = "status and queue registers (trapped), ring and buffer allocation, MSI-X / ITS routes; translation",
         [Total] = "the sum of the phases",
     };
