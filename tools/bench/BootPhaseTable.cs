@@ -21,14 +21,14 @@ public static class BootPhaseTable
     public static readonly IReadOnlyDictionary<string, string> Bounds = new Dictionary<string, string>
     {
         ["memory"] = "first-execution translation (no device access): boot information, GC statics; arm64 also its first device-tree walks",
-        ["banner"] = "console bytes: a status read and a data write each, both trapped, and a host write per byte",
+        ["banner"] = "console bytes: a status read and a data write each, both trapped, and a host write per byte (arm64: QEMU's PL011 also updates the GIC per byte)",
         ["clock"] = "x86: one PIT read-back (4 port accesses), no wait once the boot has run 1 ms; arm64: CNTFRQ",
         ["interrupts"] = "translation, and trapped MMIO: IOAPIC redirection entries / GIC distributor",
         ["firmware"] = "translation of the MCFG and DSDT (x86) / device-tree (arm64) walks: no accesses; the second run is a fraction",
         ["pci"] = "translation: the configuration reads are about 1 us each (second run); arm64 also sizes and assigns every BAR",
         ["transport"] = "QEMU rebuilding its memory map for each command-register change: x86 sizes the bound function's BARs (decoding off, on) and both enable it; capability walk; translation",
         ["bring-up"] = "status and queue registers (trapped), ring and buffer allocation, MSI-X / ITS routes; translation",
-        [Total] = "the sum of the phases",
+        [Total] = "BENCH-DRIVER_OK's median (the phases' medians need not add up to it)",
     };
 
     /// <summary>Medians per phase and architecture over <paramref name="runs"/> (each a boot's phases

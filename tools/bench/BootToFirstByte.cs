@@ -30,8 +30,16 @@ public class BootToFirstByte
     [Benchmark(Description = "GuestOS C# kernel")]
     public int GuestOS() => FirstByte(guestos);
 
-    private static IReadOnlyList<string> CommandLine(TargetArch arch, string kernel)
+    public static IReadOnlyList<string> CommandLine(TargetArch arch, string kernel)
         => QemuCommandLine.Build(new RunOptions { KernelPath = kernel, Arch = arch });
+
+    /// <summary>Milliseconds from starting QEMU with <paramref name="argv"/> to its first console byte.</summary>
+    public static double FirstByteMs(IReadOnlyList<string> argv)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        FirstByte(argv);
+        return clock.Elapsed.TotalMilliseconds;
+    }
 
     // Starts QEMU, returns the first byte it prints, and stops it.
     private static int FirstByte(IReadOnlyList<string> argv)
