@@ -49,7 +49,10 @@ public static class GuestBootBench
             arch = a,
             baselineMs = RngTable.Median(firstByte[a].Baseline),
             guestOsMs = RngTable.Median(firstByte[a].GuestOS),
-            ratio = RngTable.Median(firstByte[a].GuestOS) / RngTable.Median(firstByte[a].Baseline),
+            // Each GuestOS boot against the baseline boot just before it: the host's load swings
+            // (runs fall into a fast and a slow mode here), and a pair shares its moment.
+            ratio = RngTable.Median(firstByte[a].GuestOS.Zip(firstByte[a].Baseline, (g, b) => g / b)),
+            fastestRatio = firstByte[a].GuestOS.Min() / firstByte[a].Baseline.Min(),
         }).ToList();
 
         var rows = BootPhaseTable.Rows(samples.ToDictionary(s => s.Key, s => (IReadOnlyList<(GuestBootPhases, long)>)s.Value));
@@ -60,11 +63,12 @@ public static class GuestBootBench
         Console.WriteLine($"(medians of {runs} runs; accesses: register accesses in the phase, console included; " +
                           $"second run: the phase repeated after the benchmark window; host load average at the end: {load} on {Environment.ProcessorCount} CPUs)");
         Console.WriteLine();
-        Console.WriteLine($"### QEMU start to the first console byte (medians of {FirstByteRuns} alternating runs; target: at most 1.1x)");
-        Console.WriteLine("| arch | assembly-only kernel ms | GuestOS ms | ratio |");
-        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine($"### QEMU start to the first console byte ({FirstByteRuns} alternating runs; target: at most 1.1x)");
+        Console.WriteLine("| arch | assembly-only kernel ms (median) | GuestOS ms (median) | ratio (median of pairs) | ratio of the fastest runs |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var r in firstByteRows)
-            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"| {r.arch} | {r.baselineMs:F1} | {r.guestOsMs:F1} | {r.ratio:F3} |"));
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {r.arch} | {r.baselineMs:F1} | {r.guestOsMs:F1} | {r.ratio:F3} | {r.fastestRatio:F3} |"));
         string json = Path.Combine(Paths.Root, "build", "bench", "guest-boot.json");
         Directory.CreateDirectory(Path.GetDirectoryName(json)!);
         File.WriteAllText(json, JsonSerializer.Serialize(new { runs, loadAverage = load, cpus = Environment.ProcessorCount, arches = Arches, rows, firstByteRuns = FirstByteRuns, firstByte = firstByteRows },
