@@ -10,6 +10,8 @@ public class LabelCheckTests
     [Theory]
     [InlineData("aarch64-vhost-user")]
     [InlineData("x86_64-builtin")]
+    [InlineData("x86_64-builtin-linux")]
+    [InlineData("aarch64-builtin-mmio")]
     public void Every_QEMU_label_make_trace_prints_is_on_a_stack_the_tour_observed(string run)
     {
         var tour = TourFixture.Load(run);

@@ -41,13 +41,10 @@ public static class TourRender
     /// <param name="repository">When given, the guest's files (absolute in the kernel's DWARF) print relative to it.</param>
     public static string Terminal(TourReport report, string title, string? repository = null)
     {
-        string Where(GdbFrame f) => repository is not null && f.File is { } file && Path.IsPathRooted(file)
-            && file.StartsWith(repository.TrimEnd('/') + "/", StringComparison.Ordinal)
-            ? $"{Path.GetRelativePath(repository, file)}:{f.Line}" : f.Location;
         var sb = new StringBuilder().AppendLine(title);
         foreach (var (group, entries) in Groups(report))
         {
-            sb.AppendLine().AppendLine($"== {TourChain.Title(group)} ==");
+            sb.AppendLine().AppendLine($"== {TourChain.Title(group, report.Rng)} ==");
             foreach (var e in entries)
             {
                 sb.AppendLine($"{e.Step.Function}  [{Summary(e)}]  {e.Step.Why}");
@@ -56,7 +53,7 @@ public static class TourRender
                 foreach (var g in e.Guest)
                 {
                     sb.AppendLine($"    guest at {CSharpName(g.Breakpoint)} (gdb-multiarch through QEMU's gdbstub):");
-                    foreach (var f in g.Frames) sb.AppendLine($"      #{f.Index,-2} {CSharpName(f.Function)} ({f.Args}) at {Where(f)}");
+                    foreach (var f in g.Frames) sb.AppendLine($"      #{f.Index,-2} {CSharpName(f.Function)} ({f.Args}) at {Where(f, repository)}");
                 }
             }
             if (group == ChainGroup.ToBackend && report.Backend is { } b) AppendBackendText(sb, b);
@@ -104,7 +101,7 @@ public static class TourRender
         sb.AppendLine("Each step: the first hit on the path, its count, its call paths folded. Frames link to their source line.");
         foreach (var (group, entries) in Groups(report))
         {
-            sb.AppendLine().AppendLine($"## {TourChain.Title(group)}").AppendLine();
+            sb.AppendLine().AppendLine($"## {TourChain.Title(group, report.Rng)}").AppendLine();
             foreach (var e in entries)
             {
                 sb.AppendLine($"### `{e.Step.Function}` — {Summary(e)}").AppendLine().AppendLine(e.Step.Why).AppendLine();
@@ -183,6 +180,54 @@ public static class TourRender
                 i = close + 1;
             }
             else sb.Append(WebUtility.HtmlEncode(line[i++].ToString()));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// One guest-side stop as its call chain from the driver's probe inwards (the first frame whose
+    /// name ends in "probe"; 6 frames if none), outermost first: "virtio_dev_probe -> probe_common ->
+    /// virtio_device_ready -> iowrite8", then the innermost frame's arguments and line.
+    /// </summary>
+    public static string GuestChain(TourStop stop, string? repository = null)
+    {
+        var frames = stop.Frames.ToList();
+        if (frames.Count == 0) return "(no frames)";
+        int probe = frames.FindIndex(f => f.Function.EndsWith("probe", StringComparison.Ordinal));
+        var chain = frames.Take(probe >= 0 ? probe + 1 : 6).Reverse().Select(f => CSharpName(f.Function));
+        return $"{string.Join(" -> ", chain)}  ({frames[0].Args} at {Where(frames[0], repository)})";
+    }
+
+    /// <summary>A frame's file:line, relative to <paramref name="repository"/> when given (the guest's files are absolute in the kernel's DWARF).</summary>
+    private static string Where(GdbFrame f, string? repository) => repository is not null && f.File is { } file && Path.IsPathRooted(file)
+        && file.StartsWith(repository.TrimEnd('/') + "/", StringComparison.Ordinal)
+        ? $"{Path.GetRelativePath(repository, file)}:{f.Line}" : f.Location;
+
+    /// <summary>The guest sides of the DRIVER_OK store, each guest's stops in the order recorded (entry, then the store).</summary>
+    private static IEnumerable<(string Guest, IReadOnlyList<TourStop> Stops)> StoreSides(IEnumerable<(string Guest, TourReport Report)> guests) =>
+        guests.Select(g => (g.Guest, g.Report.Entries.FirstOrDefault(e => e.Step.Guest == GuestView.Store)?.Guest ?? []));
+
+    /// <summary>Each guest's own frames for its DRIVER_OK store, one guest after the other (the same QEMU chain is below both).</summary>
+    public static string BesideText(IEnumerable<(string Guest, TourReport Report)> guests, string? repository = null)
+    {
+        var sb = new StringBuilder().AppendLine().AppendLine("== the guests' own frames for the DRIVER_OK store (status 15), the same QEMU chain below ==");
+        foreach (var (guest, stops) in StoreSides(guests))
+        {
+            sb.AppendLine($"  {guest}:");
+            if (stops.Count == 0) sb.AppendLine("    (not observed)");
+            foreach (var s in stops) sb.AppendLine($"    {GuestChain(s, repository)}");
+        }
+        return sb.ToString();
+    }
+
+    public static string BesideMarkdown(IEnumerable<(string Guest, TourReport Report)> guests, string? repository = null)
+    {
+        var sb = new StringBuilder().AppendLine().AppendLine("## The guests' own frames for the DRIVER_OK store (status 15)").AppendLine();
+        sb.AppendLine("From the driver's probe inwards, at the status write's entry and at the store; the same QEMU chain is below both.").AppendLine();
+        foreach (var (guest, stops) in StoreSides(guests))
+        {
+            if (stops.Count == 0) sb.AppendLine($"- {guest}: not observed");
+            foreach (var s in stops) sb.AppendLine($"- {guest}: `{Md(GuestChain(s, repository))}`");
         }
         return sb.ToString();
     }

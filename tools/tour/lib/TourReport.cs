@@ -28,15 +28,18 @@ public sealed record TourReport(TourRng Rng, IReadOnlyList<ChainEntry> Entries, 
 {
     public IEnumerable<ChainStep> Missing => Entries.Where(e => e.Shown is null).Select(e => e.Step);
 
-    public static TourReport Build(TourRng rng, IReadOnlyList<TourStop> stops, IReadOnlyList<BackendEvent> backend)
+    /// <param name="guestProbes">The guest's own breakpoints (GuestOS when null).</param>
+    public static TourReport Build(TourRng rng, IReadOnlyList<TourStop> stops, IReadOnlyList<BackendEvent> backend, GuestProbes? guestProbes = null)
     {
+        var probes = guestProbes ?? GuestProbes.For(rng);
         var qemu = stops.Where(s => s.Side == Side.Qemu).OrderBy(s => s.At).ToList();
         var guest = stops.Where(s => s.Side == Side.Guest).OrderBy(s => s.At).ToList();
 
         // The DRIVER_OK store: virtio_set_status entered with 0x0f, and the common-config write
         // just before it (the same store, one frame out).
         var setOk = qemu.FirstOrDefault(s => s.Breakpoint == "virtio_set_status" && s.Frames.Count > 0 && s.Frames[0].Argument("val") == "15");
-        var store = setOk is null ? null : qemu.LastOrDefault(s => s.Breakpoint == "virtio_pci_common_write" && s.At <= setOk.At);
+        string storeStep = TourChain.Store(rng).Function;
+        var store = setOk is null ? null : qemu.LastOrDefault(s => s.Breakpoint == storeStep && s.At <= setOk.At);
         double? driverOk = (store ?? setOk)?.At;
 
         // The way back starts with the backend's first call after DRIVER_OK (vhost-user), or right after DRIVER_OK.
@@ -60,11 +63,11 @@ public sealed record TourReport(TourRng Rng, IReadOnlyList<ChainEntry> Entries, 
             // The guest's side: the status write's entry and its store, last before the store reached
             // QEMU; the handler, first after the MSI-X message.
             var guestStops = new List<TourStop>();
-            if (shown is not null && step.Function == "virtio_pci_common_write")
-                foreach (var bp in new Func<string, bool>[] { b => b.EndsWith(TourChain.GuestStatusWrite, StringComparison.Ordinal), b => b == TourChain.GuestStore })
+            if (shown is not null && step.Guest == GuestView.Store)
+                foreach (var bp in new Func<string, bool>[] { probes.IsStatusWrite, probes.IsStore })
                     if (guest.LastOrDefault(s => bp(s.Breakpoint) && s.At <= shown.At) is { } g) guestStops.Add(g);
-            if (shown is not null && step.Function == "msix_notify"
-                && guest.FirstOrDefault(s => s.Breakpoint.EndsWith(TourChain.GuestInterrupt, StringComparison.Ordinal) && s.At >= shown.At) is { } handler)
+            if (shown is not null && step.Guest == GuestView.Interrupt
+                && guest.FirstOrDefault(s => probes.IsInterrupt(s.Breakpoint) && s.At >= shown.At) is { } handler)
                 guestStops.Add(handler);
             entries.Add(new ChainEntry(step, shown, hits.Count, paths, guestStops));
         }

@@ -18,6 +18,20 @@ public sealed record TourOptions
     public int GicVersion { get; init; } = Machines.DefaultGicVersion;
     /// <summary>The whole tour, QEMU start to exit, must end within this.</summary>
     public TimeSpan TimeLimit { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>A Linux guest instead of GuestOS (<see cref="Kernel"/> is then its bzImage).</summary>
+    public LinuxTour? Linux { get; init; }
+
+    public GuestProbes Probes => Linux is null ? GuestProbes.For(Rng) : GuestProbes.Linux;
+}
+
+/// <summary>
+/// Debian's Linux 6.1 as the tour's guest: the kernel and initramfs of `make linux` (the same boot
+/// as make compare's, with nokaslr so that vmlinux's addresses hold) and Debian's symbols for it.
+/// </summary>
+public sealed record LinuxTour(LinuxGuest Guest, LinuxSymbols Symbols)
+{
+    /// <summary>/init reads this much from /dev/hwrng: a few requests, each one kick -> fill -> interrupt.</summary>
+    public const int Bytes = 256;
 }
 
 /// <summary>The raw results of one tour, kept in the output directory as well.</summary>
@@ -38,7 +52,7 @@ public static class TourRun
     {
         string qemuBinary = Path.Combine(o.QemuBuild, o.Arch.QemuBinary());
         if (!File.Exists(qemuBinary)) throw new TourException($"no debug QEMU at {qemuBinary}: run `make qemu-debug` first");
-        if (!File.Exists(o.Kernel)) throw new TourException($"no kernel at {o.Kernel}: run `make ARCH={o.Arch.Name()} kernel` first");
+        if (!File.Exists(o.Kernel)) throw new TourException($"no kernel at {o.Kernel}: run `make ARCH={o.Arch.Name()} {(o.Linux is null ? "kernel" : "linux")}` first");
         foreach (var tool in new[] { "gdb", "gdb-multiarch" })
             if (Which(tool) is null) throw new TourException($"{tool} is not installed (Debian: apt-get install {(tool == "gdb" ? "gdb" : "gdb-multiarch")})");
         string script = Path.Combine(o.Repository, "tools/tour/tour.py");
@@ -50,7 +64,8 @@ public static class TourRun
         foreach (var f in new[] { qemuRecord, guestRecord, console, trace, pidFile }) File.Delete(f);
         string gdbSocket = Path.Combine(Directory.CreateTempSubdirectory("guestos-tour-").FullName, "gdbstub");
 
-        var guestBreaks = GuestSymbols(o.Kernel);
+        var guestBreaks = o.Linux is null ? GuestSymbols(o.Kernel, o.Probes) : LinuxBreaks;
+        var linuxBoot = o.Linux?.Guest.Options(LinuxTour.Bytes);
         await using var backend = o.Rng == TourRng.VhostUser
             ? await VhostUserRngBackend.StartAsync(o.Backend ?? throw new TourException("RNG=vhost-user needs the backend (--backend)"), ["-vv", "--log-timestamps"]).ConfigureAwait(false)
             : null;
@@ -58,19 +73,23 @@ public static class TourRun
         {
             KernelPath = o.Kernel,
             Arch = o.Arch,
+            Append = linuxBoot is null ? "" : linuxBoot.Append + " nokaslr",
             GicVersion = o.GicVersion,
             QemuBinary = qemuBinary,
             Gdb = true,
             GdbSocket = gdbSocket,
             SharedMemory = backend is not null,
             TracePatterns = TraceEvents.Patterns,
-            Devices = backend is null ? ["virtio-rng-pci,rng=rng0"] : [],
+            Devices = backend is not null ? [] : o.Rng == TourRng.BuiltinMmio ? ["virtio-rng-device,rng=rng0"] : ["virtio-rng-pci,rng=rng0"],
             QemuExtra =
             [
                 // The debug build does not know Debian's firmware directories (x86: bios-256k.bin).
                 "-L", "/usr/share/seabios", "-L", "/usr/share/qemu", "-pidfile", pidFile,
+                .. linuxBoot?.QemuExtra ?? [],
                 .. TraceEvents.QemuArguments(trace),
                 .. backend is null ? ["-object", "rng-random,id=rng0,filename=/dev/urandom"] : backend.QemuArguments,
+                // virtio-mmio version 2 (virtio 1.x), not QEMU's legacy default: as make trace TRANSPORT=mmio.
+                .. o.Rng == TourRng.BuiltinMmio ? ["-global", "virtio-mmio.force-legacy=false"] : Array.Empty<string>(),
             ],
         };
         var argv = QemuCommandLine.Build(options).ToList();
@@ -93,7 +112,8 @@ public static class TourRun
                         + string.Join("; ", TourRecording.Parse(Lines(qemuRecord)).Errors) + "\n" + host.Output);
                 await Task.Delay(50, deadline.Token).ConfigureAwait(false);
             }
-            var g = StartGdb("gdb-multiarch", ["-batch", "-nx", o.Kernel, "-x", script], "guest", guestRecord, guestBreaks, gdbSocket);
+            var g = StartGdb("gdb-multiarch", ["-batch", "-nx", .. GuestGdbFile(o), "-x", script], "guest", guestRecord, guestBreaks, gdbSocket,
+                             o.Linux is null ? null : string.Join(',', o.Linux.Symbols.Modules.Select(m => $"{m.Key}={m.Value}")));
             guest = g.Process;
             try
             {
@@ -113,15 +133,20 @@ public static class TourRun
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 var partial = Collect(o, qemuRecord, guestRecord, console, trace, backend, started.Elapsed);
-                var missing = TourReport.Build(o.Rng, partial.Stops, partial.Backend).Missing.Select(s => s.Function).ToList();
+                var missing = TourReport.Build(o.Rng, partial.Stops, partial.Backend, o.Probes).Missing.Select(s => s.Function).ToList();
                 throw new TourException(
                     $"the tour did not finish within {TourRender.Seconds(o.TimeLimit)}; " +
                     (missing.Count > 0 ? $"never reached: {string.Join(", ", missing)}" : "every chain function was reached") +
+                    (o.Linux is null ? "" : "; " + LinuxSymbolsLoaded(TourRecording.Parse(Lines(guestRecord)))) +
                     "\nlast guest console lines:\n  " + string.Join("\n  ", partial.Console.TakeLast(10)));
             }
             var recording = TourRecording.Parse(Lines(qemuRecord));
             if (recording.Errors.Count > 0) throw new TourException("gdb could not set breakpoints: " + string.Join("; ", recording.Errors));
             if (!recording.Exited) throw new TourException("gdb on QEMU ended without QEMU exiting:\n" + host.Output);
+            var guestSide = TourRecording.Parse(Lines(guestRecord));
+            if (guestSide.Errors.Count > 0) throw new TourException("gdb-multiarch on the guest: " + string.Join("; ", guestSide.Errors));
+            if (o.Linux is not null && LinuxBreaks.Except(guestSide.Armed).Any())
+                throw new TourException(LinuxSymbolsLoaded(guestSide) + "\nlast guest console lines:\n  " + string.Join("\n  ", Lines(console).TakeLast(10)));
         }
         finally
         {
@@ -148,8 +173,32 @@ public static class TourRun
 
     private static IEnumerable<string> Lines(string file) => File.Exists(file) ? File.ReadAllLines(file) : [];
 
+    /// <summary>The stops an earlier tour recorded in <paramref name="directory"/> (both debuggers), or null if there is none.</summary>
+    public static IReadOnlyList<TourStop>? Recorded(string directory)
+    {
+        string qemu = Path.Combine(directory, "qemu.jsonl"), guest = Path.Combine(directory, "guest.jsonl");
+        if (!File.Exists(qemu) || !File.Exists(guest)) return null;
+        return TourRecording.Parse(Lines(qemu)).Stops.Concat(TourRecording.Parse(Lines(guest)).Stops).ToList();
+    }
+
+    /// <summary>Linux's breakpoints as tools/tour/tour.py takes them (the store only under virtio_device_ready).</summary>
+    private static readonly string[] LinuxBreaks = GuestProbes.Linux.Breakpoints(name => name);
+
+    /// <summary>The guest's debugger loads the kernel ELF; for Linux, vmlinux with gdb's index of it (1.5 s instead of 8-25 s).</summary>
+    private static string[] GuestGdbFile(TourOptions o) => o.Linux is null ? [o.Kernel] :
+        ["-iex", $"set index-cache directory {Path.GetFullPath(o.Linux.Symbols.IndexCache)}", "-iex", "set index-cache enabled on", o.Linux.Symbols.Vmlinux];
+
+    /// <summary>Which of Linux's breakpoints could be set: those in modules need the module's symbols, added when it loaded.</summary>
+    public static string LinuxSymbolsLoaded(TourRecording guest)
+    {
+        var never = LinuxBreaks.Except(guest.Armed).ToList();
+        string loads = guest.Modules.Count == 0 ? "no module loads seen (do_init_module never stopped)" : "modules seen loading: " + string.Join(", ", guest.Modules);
+        return never.Count == 0 ? $"every Linux breakpoint was set ({loads})"
+            : $"Linux's symbols were never loaded for the breakpoint(s) {string.Join(", ", never)}: {loads}";
+    }
+
     /// <summary>The guest's breakpoints (see <see cref="TourChain.GuestStore"/>), found by their NativeAOT symbol suffixes.</summary>
-    private static string[] GuestSymbols(string kernel)
+    private static string[] GuestSymbols(string kernel, GuestProbes probes)
     {
         var nm = Process.Start(new ProcessStartInfo("llvm-nm", ["--defined-only", kernel]) { RedirectStandardOutput = true })!;
         // "000000004020bc6c t kernel_..._vp_modern_set_status": code symbols only (not the _lsda0 unwind data).
@@ -158,7 +207,7 @@ public static class TourRun
         nm.WaitForExit();
         string Symbol(string suffix) => names.FirstOrDefault(n => n.EndsWith(suffix, StringComparison.Ordinal))
                                         ?? throw new TourException($"{kernel} has no symbol ending in {suffix}");
-        return [Symbol(TourChain.GuestStatusWrite), $"{TourChain.GuestStore}@{Symbol(TourChain.GuestStoreCaller)}", Symbol(TourChain.GuestInterrupt)];
+        return probes.Breakpoints(Symbol);
     }
 
     private sealed class Gdb(Process process) : IDisposable
@@ -170,7 +219,8 @@ public static class TourRun
         public void Dispose() => Process.Dispose();
     }
 
-    private static Gdb StartGdb(string gdb, IEnumerable<string> args, string side, string record, IEnumerable<string> breaks, string? target)
+    private static Gdb StartGdb(string gdb, IEnumerable<string> args, string side, string record, IEnumerable<string> breaks, string? target,
+                                string? linuxModules = null)
     {
         var start = new ProcessStartInfo(gdb) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in args) start.ArgumentList.Add(a);
@@ -178,6 +228,7 @@ public static class TourRun
         start.Environment["TOUR_OUT"] = record;
         start.Environment["TOUR_BREAKS"] = string.Join(',', breaks);
         if (target is not null) start.Environment["TOUR_TARGET"] = target;
+        if (linuxModules is not null) start.Environment["TOUR_LINUX_MODULES"] = linuxModules;
         var g = new Gdb(Process.Start(start)!);
         g.Process.OutputDataReceived += (_, e) => g.Keep(e.Data);
         g.Process.ErrorDataReceived += (_, e) => g.Keep(e.Data);

@@ -22,13 +22,20 @@ public sealed record TourStop(Side Side, string Breakpoint, double At, string? T
     public GdbFrame? Frame(string function) => Frames.FirstOrDefault(f => f.Function == function);
 }
 
-/// <summary>Everything one debugger wrote to its record file (JSON lines).</summary>
-public sealed record TourRecording(IReadOnlyList<TourStop> Stops, IReadOnlyList<string> Errors, bool Exited)
+/// <summary>
+/// Everything one debugger wrote to its record file (JSON lines). For a Linux guest also the
+/// modules whose loading it saw and the breakpoints it could set (a module's function only once
+/// that module's symbols were added).
+/// </summary>
+public sealed record TourRecording(IReadOnlyList<TourStop> Stops, IReadOnlyList<string> Errors, bool Exited,
+                                   IReadOnlyList<string> Modules, IReadOnlyList<string> Armed)
 {
     public static TourRecording Parse(IEnumerable<string> lines)
     {
         var stops = new List<TourStop>();
         var errors = new List<string>();
+        var modules = new List<string>();
+        var armed = new List<string>();
         bool exited = false;
         foreach (var line in lines)
         {
@@ -48,8 +55,14 @@ public sealed record TourRecording(IReadOnlyList<TourStop> Stops, IReadOnlyList<
                 case "exit":
                     exited = true;
                     break;
+                case "module":
+                    modules.Add(r.GetProperty("name").GetString()!);
+                    break;
+                case "armed":
+                    armed.Add(r.GetProperty("bp").GetString()!);
+                    break;
             }
         }
-        return new TourRecording(stops, errors, exited);
+        return new TourRecording(stops, errors, exited, modules, armed);
     }
 }
