@@ -170,6 +170,8 @@ $(BUILD)/baseline.elf: tools/bench/baseline/$(ARCH).S linker.ld | $(BUILD)/.deps
 	ld.lld -static -nostdlib -z max-page-size=4096 --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -o $@ $(BUILD)/baseline.o
 
 BENCH_RUNS ?= 3
+# Boots for the kernel-entry-to-DRIVER_OK breakdown (a few seconds each).
+BOOT_BENCH_RUNS ?= 9
 # Three guests on one backend, two, then two and a hostile one: 20 s per phase, or MANY_GUESTS_MINUTES
 # in all (the 10-minute version: make bench MANY_GUESTS_MINUTES=10).
 MANY_GUESTS_MINUTES ?=
@@ -177,6 +179,7 @@ bench: kernels $(BACKEND) linux-kernels
 	$(MAKE) ARCH=x86_64 build/x86_64/baseline.elf
 	$(MAKE) ARCH=aarch64 build/aarch64/baseline.elf
 	dotnet run -c Release --project tools/bench -- guest-rng $(BENCH_RUNS)
+	dotnet run -c Release --project tools/bench -- guest-boot $(BOOT_BENCH_RUNS)
 	dotnet run -c Release --project tools/bench -- many-guests $(if $(MANY_GUESTS_MINUTES),--minutes $(MANY_GUESTS_MINUTES))
 	dotnet run -c Release --project tools/bench -- --filter '*' $(BENCH_ARGS)
 	dotnet run -c Release --project tools/vhost-user-rng.Benchmarks/VhostUserRng.Benchmarks.csproj -- --filter '*' --artifacts build/bench

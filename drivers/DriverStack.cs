@@ -39,6 +39,7 @@ namespace GuestOS.Drivers
             int virtioFound = 0;
 
             PciDevice[] devices = cfg == null ? new PciDevice[0] : Enumerate(cfg, windows);
+            BootPhases.Mark(BootPhase.Pci);
             for (int i = 0; i < devices.Length; i++)
             {
                 PciDevice d = devices[i];
@@ -48,8 +49,9 @@ namespace GuestOS.Drivers
                 if (driver == null) continue;
                 virtioFound++;
                 DriverError err;
+                d.SizeBars();                               // before the driver's own accesses (PciDevice.Bars)
                 VirtioTransport t = virtio_pci_probe(d, out err);
-                if (t != null) err = driver.probe(new VirtioDevice(t));
+                if (t != null) { BootPhases.Mark(BootPhase.Transport); err = driver.probe(new VirtioDevice(t)); }
                 if (err != DriverError.Ok) { Failed(driver, d, null, err); if (firstError == DriverError.Ok) firstError = err; }
             }
 
@@ -65,6 +67,7 @@ namespace GuestOS.Drivers
                 VirtioDriver driver = Match(drivers, t.VirtioId);
                 if (driver == null) continue;
                 virtioFound++;
+                BootPhases.Mark(BootPhase.Transport);
                 err = driver.probe(new VirtioDevice(t));
                 if (err != DriverError.Ok) { Failed(driver, null, t, err); if (firstError == DriverError.Ok) firstError = err; }
             }

@@ -19,6 +19,9 @@ namespace GuestOS.Kernel
         internal static void InitMemory(ref BootInfo boot, ulong mappedEnd)
         {
             CommandLine.Save(boot.CommandLine);
+            // Before the interrupt controller and the firmware tables report what they found:
+            // `quiet` keeps those lines off the console, whose every byte is a trapped access.
+            Log.Quiet = CommandLine.Has("quiet"u8);
             ulong start = Symbols.ImageEnd;
             if (boot.RamStart > start) start = boot.RamStart;
             ulong end = boot.RamEnd < mappedEnd ? boot.RamEnd : mappedEnd;
@@ -44,9 +47,18 @@ namespace GuestOS.Kernel
 
         internal static void Run(ref BootInfo boot)
         {
-            Log.Quiet = CommandLine.Has("quiet"u8);
             // Narrated steps list their register accesses; rwmmio prints every device access.
             Drivers.Narration.AccessLog.Configure(steps: !Log.Quiet, rwmmio: CommandLine.Has("rwmmio"u8));
+            // What the boot found, as Linux prints at KERN_INFO: not under `quiet`, where
+            // every console byte costs trapped accesses before DRIVER_OK.
+            if (!Log.Quiet) Describe(ref boot);
+
+            if (CommandLine.Has("test"u8)) { SelfTests.Run(); return; }
+            Workload.Run(ref boot);
+        }
+
+        private static void Describe(ref BootInfo boot)
+        {
             Log.Write("memory: RAM "u8); Log.Hex(boot.RamStart); Log.Write("-"u8); Log.Hex(boot.RamEnd);
             Log.Write(", heap "u8); Log.Dec(Heap.Size >> 10); Log.Write(" KiB, "u8);
             Log.Dec(PageAllocator.TotalPages); Log.Write(" pages for DMA"u8);
@@ -60,12 +72,8 @@ namespace GuestOS.Kernel
                 Log.Write(" MiB the firmware reports lie outside the boot map: not used"u8);
             }
             Log.Line();
-            Log.Write("clock: "u8); Log.Dec(Timer.NowNs() / 1000); Log.Write(" us since entry"u8);
-            Log.Line();
+            Log.Write("clock: "u8); Log.Dec(Timer.NowNs() / 1000); Log.Write(" us since entry"u8); Log.Line();
             Log.Write("command line: "u8); CommandLine.Print(); Log.Line();
-
-            if (CommandLine.Has("test"u8)) { SelfTests.Run(); return; }
-            Workload.Run(ref boot);
         }
     }
 }

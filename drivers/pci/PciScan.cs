@@ -104,16 +104,14 @@ namespace GuestOS.Drivers.Pci
             {
                 d.SubsystemVendorId = d.Read16(PciRegs.PCI_SUBSYSTEM_VENDOR_ID);
                 d.SubsystemId = d.Read16(PciRegs.PCI_SUBSYSTEM_ID);
-                d.Bars = PciBar.ReadAll(d, 6);
+                d.BarCount = 6;
             }
             else if (d.HeaderType == PciRegs.PCI_HEADER_TYPE_BRIDGE)
             {
-                d.Bars = PciBar.ReadAll(d, 2);
+                d.BarCount = 2;
             }
-            else
-            {
-                d.Bars = new PciBar[0];
-            }
+            // Assign mode sizes them now, as Linux's scan does; firmware mode when first needed.
+            if (_alloc != null) d.SizeBars();
             PciCapabilities.Read(d);
             return d;
         }

@@ -142,6 +142,7 @@ namespace GuestOS.Drivers.Rng
 
             Vdev.virtio_device_ready();
             if (DriverOkNs == 0) DriverOkNs = Clock.NowNs();
+            BootPhases.Mark(BootPhase.BringUp);
             Narrate.RngReady(Vdev, Index, BufferCount, BufferSize);
 
             // "We always have a pending entropy request" (Linux 6.1 probe_common): here, all of them.

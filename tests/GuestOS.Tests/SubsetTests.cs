@@ -27,7 +27,7 @@ namespace GuestOS.Tests
             "Io.inb", "Io.inw", "Io.inl", "Io.outb", "Io.outw", "Io.outl", "Io.ioremap",
             "Barrier.mb", "Barrier.rmb", "Barrier.wmb", "Barrier.dma_rmb", "Barrier.dma_wmb", "Barrier.virt_mb",
             "DmaBuffer.Virt", "DmaBuffer.Phys", "DmaBuffer.Size", "DmaBuffer.get_IsNull",
-            "Dma.AllocCoherent", "Dma.AllocCoherentUninitialized", "Dma.FreeCoherent", "Clock.NowNs", "Clock.DelayUs", "Cpu.Relax",
+            "Dma.AllocCoherent", "Dma.AllocCoherentUninitialized", "Dma.FreeCoherent", "Clock.NowNs", "Clock.DelayUs", "Cpu.Relax", "BootPhases.Mark",
             "Log.Quiet", "Log.Write", "Log.Hex", "Log.Dec", "Log.DecSigned", "Log.Line",
             "Irq.AllocateMsi", "Irq.DisableLocal", "Irq.EnableLocal", "Irq.WaitLocalDisabled",
             "InterruptHandler..ctor", "InterruptHandler.Handle", "MsiMessage.Address", "MsiMessage.Data",

@@ -148,6 +148,11 @@ public class VirtioRngTests
         Assert.InRange(b.Kicks, 1, b.Completions);
         Assert.True(b.WindowUs > 0 && b.DriverOkUs > 0, run.Report());
         Assert.True(b.CopyBytes == b.Bytes && b.CopyUs > 0, run.Report());   // BENCH-COPY: as many bytes again, no device
+        // The boot breakdown before DRIVER_OK: every phase, in boot order, and the firmware
+        // walks and the PCI scan run once more after the window (GuestBootPhases).
+        var boot = GuestBootPhases.Parse(run);
+        Assert.Equal(GuestBootPhases.Names, boot.Phases.Select(p => p.Phase));
+        Assert.Equal(["firmware", "pci"], boot.Again.Select(p => p.Phase));
     }
 
     // rwmmio (Linux's rwmmio tracepoints): every device access printed as it happens, also

@@ -5,6 +5,8 @@ using BenchmarkDotNet.Running;
 // to BenchmarkDotNet. Each benchmark class sets its own short Monitoring job: every operation
 // boots QEMU, so a few samples are plenty and keep `make bench` to minutes on two cores.
 if (args.Length > 0 && args[0] == "guest-rng") return GuestOS.Bench.GuestRngBench.Run(args);
+// `guest-boot [runs]`: kernel entry to DRIVER_OK phase by phase, both architectures (GuestBootBench).
+if (args.Length > 0 && args[0] == "guest-boot") return GuestOS.Bench.GuestBootBench.Run(args);
 // `many-guests [--minutes M]`: one backend, three guests, then one of them hostile (ManyGuestsBench).
 if (args.Length > 0 && args[0] == "many-guests") return GuestOS.Bench.ManyGuestsBench.Run(args);
 

@@ -1,4 +1,5 @@
 using System.Runtime;
+using GuestOS.Drivers;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 using GuestOS.Kernel.Console;
@@ -31,14 +32,18 @@ namespace GuestOS.Kernel.Arch
 
             ulong mapStart = Symbols.ImageStart & ~(Machine.BootMapSize - 1);
             KernelMain.InitMemory(ref boot, mapStart + Machine.BootMapSize);
+            BootPhases.Mark(BootPhase.Memory);
 
             DtNode uart = DeviceTree.FindCompatible("arm,pl011"u8, 0);
             if (DeviceTree.GetReg(uart, 0, out ulong uartBase, out ulong uartSize))
                 ConsoleOutput.Device = new Pl011(Io.ioremap(uartBase, uartSize));
             KernelMain.Banner(ref boot);
+            BootPhases.Mark(BootPhase.Banner);
             Timer.Calibrate();
+            BootPhases.Mark(BootPhase.Clock);
             Interrupts.Init();
             WakeupTimer.Init();
+            BootPhases.Mark(BootPhase.Interrupts);
             KernelMain.Run(ref boot);
         }
     }

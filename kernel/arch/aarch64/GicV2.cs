@@ -41,6 +41,7 @@ namespace GuestOS.Kernel.Arch
                 spiNext = spiBase;
                 v2mPhys = f;
             }
+            if (Log.Quiet) return true;
             Log.Write("gic: GICv2 distributor "u8); Log.Hex(d); Log.Write(", CPU interface "u8); Log.Hex(c);
             if (v2m != 0) { Log.Write(", v2m MSI frame "u8); Log.Hex(v2mPhys); Log.Write(" SPIs "u8); Log.Dec(spiBase); Log.Write("-"u8); Log.Dec(spiBase + spiCount - 1); }
             else Log.Write(", no MSI frame"u8);

@@ -36,6 +36,7 @@ namespace GuestOS.Kernel.Arch
                 its = true;
                 lpiHandlers = new InterruptHandler[Lpi.Count];
             }
+            if (Log.Quiet) return;
             Log.Write("gic: GICv3 distributor "u8); Log.Hex(GicV3.DistPhys);
             Log.Write(", redistributor "u8); Log.Hex(GicV3.RedistPhys); Log.Write(", "u8);
             if (its) Its.Describe();

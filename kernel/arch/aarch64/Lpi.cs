@@ -55,6 +55,7 @@ namespace GuestOS.Kernel.Arch
 
             Barrier.wmb();                                     // tables zeroed before the GIC reads them
             Io.iowrite32(GicV3.Redist + GicV3.GICR_CTLR, Io.ioread32(GicV3.Redist + GicV3.GICR_CTLR) | GICR_CTLR_ENABLE_LPIS);
+            if (Log.Quiet) return true;
             Log.Write("gic: LPIs "u8); Log.Dec(GicV3.FirstLpi); Log.Write("-"u8); Log.Dec(GicV3.FirstLpi + Count - 1);
             Log.Write(", configuration table "u8); Log.Hex(prop); Log.Write(", pending table "u8); Log.Hex(pend);
             Log.Line();

@@ -26,8 +26,11 @@ namespace GuestOS.Kernel.Arch
                 first = DeviceTree.Be32(range);
                 last = DeviceTree.Be32(range + 4);
             }
-            Log.Write("devicetree: PCIe ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
-            Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
+            if (!Log.Quiet)
+            {
+                Log.Write("devicetree: PCIe ECAM at "u8); Log.Hex(ecam); Log.Write(", buses "u8);
+                Log.Dec(first); Log.Write("-"u8); Log.Dec(last); Log.Line();
+            }
             return PciConfigEcam.Map(ecam, first, last);
         }
 
@@ -48,6 +51,7 @@ namespace GuestOS.Kernel.Arch
                 if (space == 1) { windows.IoBase = pci; windows.IoCpuBase = cpu; windows.IoSize = size; }
                 else if (space == 2) { windows.Mem32Base = cpu; windows.Mem32Size = size; }
                 else if (space == 3) { windows.Mem64Base = cpu; windows.Mem64Size = size; }
+                if (Log.Quiet) continue;
                 Log.Write("devicetree: PCI window "u8);
                 Log.Write(space == 1 ? "io    "u8 : space == 2 ? "mem32 "u8 : "mem64 "u8);
                 Log.Hex(cpu); Log.Write(" size "u8); Log.Hex(size); Log.Line();
@@ -82,13 +86,29 @@ namespace GuestOS.Kernel.Arch
         internal static VirtioMmioSlot[] VirtioMmioSlots()
         {
             if (mmioSlots != null) return mmioSlots;
-            int count = 0;
-            while (DeviceTree.FindCompatible("virtio,mmio"u8, count).Found) count++;
+            mmioSlots = FindVirtioMmioSlots();
+            for (int i = 0; i < mmioSlots.Length && !Log.Quiet; i++)
+            {
+                Log.Write("devicetree: virtio-mmio "u8); Log.Hex(mmioSlots[i].Phys); Log.Write(" size "u8); Log.Hex(mmioSlots[i].Size);
+                Log.Write(", "u8);
+                if (mmioSlots[i].Irq.Valid) DtInterrupts.Describe(mmioSlots[i].Irq);
+                else Log.Write("no interrupt a GIC SPI can carry: polling only"u8);
+                Log.Line();
+            }
+            return mmioSlots;
+        }
+
+        // The device-tree walk itself, uncached (the boot benchmark times it twice).
+        internal static VirtioMmioSlot[] FindVirtioMmioSlots()
+        {
+            int count = DeviceTree.FindAllCompatible("virtio,mmio"u8, new DtNode[0]);
+            DtNode[] nodes = new DtNode[count];
+            DeviceTree.FindAllCompatible("virtio,mmio"u8, nodes);
             VirtioMmioSlot[] slots = new VirtioMmioSlot[count];
             int kept = 0;
             for (int i = 0; i < count; i++)
             {
-                DtNode node = DeviceTree.FindCompatible("virtio,mmio"u8, i);
+                DtNode node = nodes[i];
                 VirtioMmioSlot slot = default;
                 if (!DeviceTree.GetReg(node, 0, out slot.Phys, out slot.Size) || slot.Size == 0)
                 {
@@ -98,16 +118,7 @@ namespace GuestOS.Kernel.Arch
                 DtInterrupts.OfNode(node, 0, out slot.Irq);   // Valid stays false without a usable SPI
                 slots[kept++] = slot;
             }
-            mmioSlots = MmioSlots.Sorted(slots, kept);
-            for (int i = 0; i < kept && !Log.Quiet; i++)
-            {
-                Log.Write("devicetree: virtio-mmio "u8); Log.Hex(mmioSlots[i].Phys); Log.Write(" size "u8); Log.Hex(mmioSlots[i].Size);
-                Log.Write(", "u8);
-                if (mmioSlots[i].Irq.Valid) DtInterrupts.Describe(mmioSlots[i].Irq);
-                else Log.Write("no interrupt a GIC SPI can carry: polling only"u8);
-                Log.Line();
-            }
-            return mmioSlots;
+            return MmioSlots.Sorted(slots, kept);
         }
     }
 }

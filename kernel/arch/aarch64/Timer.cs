@@ -21,10 +21,13 @@ namespace GuestOS.Kernel.Arch
         internal static ulong CounterAt(ulong ns)
             => counterAtEntry + ns / 1000000000 * CounterHz + ns % 1000000000 * CounterHz / 1000000000;
 
-        internal static ulong NowNs()
-        {
-            ulong ticks = Machine.ReadCounter() - counterAtEntry;
-            return (ticks >> 32) * nsPerTickShift32 + (((ticks & 0xFFFFFFFF) * nsPerTickShift32) >> 32);
-        }
+        internal static ulong NowNs() => TicksToNs(Ticks());
+
+        // Counter ticks since kernel entry: a timestamp that can be taken before Calibrate and
+        // converted after it (the boot phases, hal/BootPhases.cs).
+        internal static ulong Ticks() => Machine.ReadCounter() - counterAtEntry;
+
+        internal static ulong TicksToNs(ulong ticks)
+            => (ticks >> 32) * nsPerTickShift32 + (((ticks & 0xFFFFFFFF) * nsPerTickShift32) >> 32);
     }
 }

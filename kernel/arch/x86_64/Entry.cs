@@ -1,4 +1,5 @@
 using System.Runtime;
+using GuestOS.Drivers;
 using GuestOS.Hal;
 using GuestOS.Kernel.Boot;
 using GuestOS.Kernel.Console;
@@ -26,13 +27,17 @@ namespace GuestOS.Kernel.Arch
             else if (magic == MultibootBootloaderMagic) boot = FromMultiboot(info);
             else { Panic.Halt("unknown boot protocol: neither hvm_start_info nor the Multiboot magic"u8); return; }
             KernelMain.InitMemory(ref boot, Machine.BootMapEnd);   // heap first: `new` works after this
+            BootPhases.Mark(BootPhase.Memory);
             ConsoleOutput.Device = new Serial16550(0x3F8);
             KernelMain.Banner(ref boot);
+            BootPhases.Mark(BootPhase.Banner);
             Idt.Install();
             Timer.Calibrate();
+            BootPhases.Mark(BootPhase.Clock);
             Acpi.Rsdp = boot.AcpiRsdp;        // the MADT (Interrupts.Init) and the DSDT need it later
             Interrupts.Init();
             WakeupTimer.Init();
+            BootPhases.Mark(BootPhase.Interrupts);
             KernelMain.Run(ref boot);
         }
 

@@ -37,6 +37,7 @@ namespace GuestOS.Kernel.Arch
             }
             Write(SVR, 0x100 | SpuriousVector);    // bit 8: APIC software enable
             Id = X2Apic ? Read(ID) : Read(ID) >> 24;
+            if (Log.Quiet) return;
             Log.Write("apic: "u8); Log.Write(X2Apic ? "x2APIC"u8 : "xAPIC"u8); Log.Write(" id "u8); Log.Dec(Id);
             if (!X2Apic) { Log.Write(" at "u8); Log.Hex(baseMsr & 0xFFFFF000); }
             Log.Line();

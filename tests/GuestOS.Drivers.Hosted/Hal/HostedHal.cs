@@ -12,6 +12,7 @@ namespace GuestOS.Hal.Hosted
             VirtualTime.Reset();
             LogBuffer.Reset();
             InterruptController.Reset();
+            BootPhases.Reset();
             // Narration records each step's accesses, as a kernel without `quiet` does.
             GuestOS.Drivers.Narration.IoRegions.Reset();
             GuestOS.Drivers.Narration.AccessLog.Configure(steps: true, rwmmio: false);

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using GuestOS.Runner;
+
+namespace GuestOS.Bench;
+
+// Kernel entry to DRIVER_OK, phase by phase (issue 17). Each architecture boots rng.bench=1M quiet
+// with QEMU's built-in virtio-rng-pci (q35, virt), the architectures interleaved run by run so a
+// busy host slows both alike. The kernel times its phases itself (BENCH-BOOT lines) and repeats
+// the firmware walks and the PCI enumeration once after the window (BENCH-BOOT-AGAIN); the table
+// gives medians and what bounds each phase. Then QEMU start to the first console byte, GuestOS
+// against the assembly-only kernel, the two alternating run by run (BenchmarkDotNet's
+// BootToFirstByte runs all of one before the other, so a change of host load between them
+// shows as a ratio). Written to build/bench/guest-boot.json.
+public static class GuestBootBench
+{
+    private static readonly string[] Arches = ["x86_64", "aarch64"];
+    private const int FirstByteRuns = 21;
+
+    public static int Run(string[] args)
+    {
+        int runs = args.Length > 1 ? int.Parse(args[1]) : 5;
+        var samples = Arches.ToDictionary(a => a, _ => new List<(GuestBootPhases, long)>());
+        for (int i = 0; i < runs; i++)
+            foreach (var arch in Arches)
+            {
+                Console.Error.WriteLine($"guest-boot: run {i + 1}/{runs}: {arch}");
+                var run = QemuRunner.Run(new RunOptions
+                {
+                    KernelPath = Paths.Build(arch, "kernel.elf"),
+                    Arch = TargetArchNames.Parse(arch),
+                    Append = "rng.bench=1M quiet",
+                    QemuExtra = ["-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0,disable-legacy=on"],
+                    Timeout = TimeSpan.FromSeconds(120),
+                });
+                if (!run.Passed) throw new InvalidOperationException($"{arch}: the guest failed\n{run.Report()}");
+                samples[arch].Add((GuestBootPhases.Parse(run), GuestBenchLines.Parse(run).DriverOkUs));
+            }
+
+        var firstByte = Arches.ToDictionary(a => a, _ => (Baseline: new List<double>(), GuestOS: new List<double>()));
+        for (int i = 0; i < FirstByteRuns; i++)
+            foreach (var arch in Arches)
+            {
+                var target = TargetArchNames.Parse(arch);
+                firstByte[arch].Baseline.Add(BootToFirstByte.FirstByteMs(BootToFirstByte.CommandLine(target, Paths.Build(arch, "baseline.elf"))));
+                firstByte[arch].GuestOS.Add(BootToFirstByte.FirstByteMs(BootToFirstByte.CommandLine(target, Paths.Build(arch, "kernel.elf"))));
+            }
+        var firstByteRows = Arches.Select(a => new
+        {
+            arch = a,
+            baselineMs = RngTable.Median(firstByte[a].Baseline),
+            guestOsMs = RngTable.Median(firstByte[a].GuestOS),
+            // Each GuestOS boot against the baseline boot just before it: the host's load swings
+            // (runs fall into a fast and a slow mode here), and a pair shares its moment.
+            ratio = RngTable.Median(firstByte[a].GuestOS.Zip(firstByte[a].Baseline, (g, b) => g / b)),
+            fastestRatio = firstByte[a].GuestOS.Min() / firstByte[a].Baseline.Min(),
+        }).ToList();
+
+        var rows = BootPhaseTable.Rows(samples.ToDictionary(s => s.Key, s => (IReadOnlyList<(GuestBootPhases, long)>)s.Value));
+        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+        Console.WriteLine();
+        Console.WriteLine("### Kernel entry to DRIVER_OK, phase by phase (guest time, rng.bench quiet, virtio-rng-pci)");
+        foreach (var line in BootPhaseTable.Format(Arches, rows)) Console.WriteLine(line);
+        Console.WriteLine($"(medians of {runs} runs; accesses: register accesses in the phase, console included; " +
+                          $"second run: the phase repeated after the benchmark window; host load average at the end: {load} on {Environment.ProcessorCount} CPUs)");
+        Console.WriteLine();
+        Console.WriteLine($"### QEMU start to the first console byte ({FirstByteRuns} alternating runs; target: at most 1.1x)");
+        Console.WriteLine("| arch | assembly-only kernel ms (median) | GuestOS ms (median) | ratio (median of pairs) | ratio of the fastest runs |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var r in firstByteRows)
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {r.arch} | {r.baselineMs:F1} | {r.guestOsMs:F1} | {r.ratio:F3} | {r.fastestRatio:F3} |"));
+        string json = Path.Combine(Paths.Root, "build", "bench", "guest-boot.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(json)!);
+        File.WriteAllText(json, JsonSerializer.Serialize(new { runs, loadAverage = load, cpus = Environment.ProcessorCount, arches = Arches, rows, firstByteRuns = FirstByteRuns, firstByte = firstByteRows },
+            new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        Console.WriteLine($"written: {json}");
+        return 0;
+    }
+}
