@@ -164,7 +164,7 @@ check-accessors: $(ACCESSOR_CHECK)
 test: kernels check-accessors $(BACKEND)
 	VHOST_USER_RNG=$(CURDIR)/$(BACKEND) dotnet test GuestOS.sln -c Release --nologo -v quiet
 
-# --- Benchmarks (BenchmarkDotNet; ratios measured side by side in one run) ----------------
+# --- Benchmarks (ratios measured side by side in one run; BenchmarkDotNet for the backend's own) ---
 $(BUILD)/baseline.elf: tools/bench/baseline/$(ARCH).S linker.ld | $(BUILD)/.deps
 	clang --target=$(CLANG_TARGET) -c $< -o $(BUILD)/baseline.o
 	ld.lld -static -nostdlib -z max-page-size=4096 --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -o $@ $(BUILD)/baseline.o
@@ -181,7 +181,6 @@ bench: kernels $(BACKEND) linux-kernels
 	dotnet run -c Release --project tools/bench -- guest-rng $(BENCH_RUNS)
 	dotnet run -c Release --project tools/bench -- guest-boot $(BOOT_BENCH_RUNS)
 	dotnet run -c Release --project tools/bench -- many-guests $(if $(MANY_GUESTS_MINUTES),--minutes $(MANY_GUESTS_MINUTES))
-	dotnet run -c Release --project tools/bench -- --filter '*' $(BENCH_ARGS)
 	dotnet run -c Release --project tools/vhost-user-rng.Benchmarks/VhostUserRng.Benchmarks.csproj -- --filter '*' --artifacts build/bench
 
 clean:

@@ -8,9 +8,8 @@ namespace GuestOS.Bench;
 // busy host slows both alike. The kernel times its phases itself (BENCH-BOOT lines) and repeats
 // the firmware walks and the PCI enumeration once after the window (BENCH-BOOT-AGAIN); the table
 // gives medians and what bounds each phase. Then QEMU start to the first console byte, GuestOS
-// against the assembly-only kernel, the two alternating run by run (BenchmarkDotNet's
-// BootToFirstByte runs all of one before the other, so a change of host load between them
-// shows as a ratio). Written to build/bench/guest-boot.json.
+// against the assembly-only kernel, the two alternating run by run, so that a change of host
+// load falls on both (FirstByte). Written to build/bench/guest-boot.json.
 public static class GuestBootBench
 {
     private static readonly string[] Arches = ["x86_64", "aarch64"];
@@ -43,8 +42,8 @@ public static class GuestBootBench
             foreach (var arch in Arches)
             {
                 var target = TargetArchNames.Parse(arch);
-                firstByte[arch].Baseline.Add(BootToFirstByte.FirstByteMs(BootToFirstByte.CommandLine(target, kernels[arch].Baseline)));
-                firstByte[arch].GuestOS.Add(BootToFirstByte.FirstByteMs(BootToFirstByte.CommandLine(target, kernels[arch].GuestOS)));
+                firstByte[arch].Baseline.Add(FirstByte.Ms(FirstByte.CommandLine(target, kernels[arch].Baseline)));
+                firstByte[arch].GuestOS.Add(FirstByte.Ms(FirstByte.CommandLine(target, kernels[arch].GuestOS)));
             }
         var firstByteRows = Arches.Select(a => new
         {

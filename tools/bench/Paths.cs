@@ -15,8 +15,7 @@ internal static class Paths
 
     private static string FindRoot()
     {
-        // BenchmarkDotNet runs benchmarks in a child process from a generated folder, so start
-        // from the working directory (make runs us from the repository root).
+        // make runs us from the repository root; from elsewhere, the binary's own folder lies below it.
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "GuestOS.sln"))) return dir.FullName;
