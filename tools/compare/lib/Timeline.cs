@@ -74,7 +74,8 @@ public static class Timeline
         bool vhostUser = run.Events.Any(e => e.Name.StartsWith("vhost_", StringComparison.Ordinal));
         bool mmio = run.Events.Any(e => e.Name == "memory_region_ops_write" && e.Field("name") == BringUpNormalizer.VirtioMmioRegion
                                         && ((e.Number("addr") ?? 0) & 0x1ff) == 0x70);
-        foreach (var e in run.Events) AddQemu(all, e, vhostUser, mmio);
+        var causes = StatusCauses(run.Events);
+        foreach (var e in run.Events) AddQemu(all, e, vhostUser, mmio, causes);
         foreach (var line in run.Backend) AddBackend(all, line);
         // The device's MSI-X messages, recognised against the table the guest programmed.
         foreach (var step in run.Analysis.MsixMessageSteps)
@@ -135,15 +136,81 @@ public static class Timeline
             all.Add(new(line.At, Layer.Guest, TimelineKind.GuestStep, line.Text, ""));
     }
 
-    private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e, bool vhostUser, bool mmio)
+    /// <summary>Why QEMU's device model set its status: virtio_set_status has five callers on this path.</summary>
+    private enum StatusCause
+    {
+        GuestWrite,       // the guest's store to the status register
+        TransportReset,   // after the guest wrote 0, the transport resets the device: a second event
+        BusMasterOff,     // a PCI command write without bus mastering: virtio_write_config drops DRIVER_OK
+        VmStateChange,    // the VM started or stopped (QEMU's start, a debugger's pause): the same status again
+        MachineReset,     // QEMU's own reset (at start-up): status 0 with no guest write behind it
+        Unknown,
+    }
+
+    // QEMU traces memory_region_ops_write before it calls the region's handler, so a write that
+    // changed the status is the last write traced before the virtio_set_status event.
+    private static Dictionary<QemuTraceEvent, StatusCause> StatusCauses(IReadOnlyList<QemuTraceEvent> events)
+    {
+        var causes = new Dictionary<QemuTraceEvent, StatusCause>(ReferenceEqualityComparer.Instance);
+        QemuTraceEvent? lastWrite = null;    // the last write since the previous status event
+        long? status = null;                 // the device's status as last traced
+        bool guestReset = false;
+        foreach (var e in events)
+        {
+            if (e.Name == "memory_region_ops_write") { lastWrite = e; continue; }
+            if (e.Name != "virtio_set_status") continue;
+            long val = e.Number("val") ?? -1;
+            StatusCause cause =
+                lastWrite is not null && IsStatusRegisterWrite(lastWrite) ? StatusCause.GuestWrite
+                : guestReset ? StatusCause.TransportReset
+                : lastWrite is not null && ClearsBusMaster(lastWrite) ? StatusCause.BusMasterOff
+                : status is null && val == 0 ? StatusCause.MachineReset
+                // Nothing written since the last status event (a debugger's pauses fall among
+                // the guest's writes: those stay unexplained rather than guessed).
+                : lastWrite is null && val == status ? StatusCause.VmStateChange
+                : lastWrite is null && val == 0 ? StatusCause.MachineReset
+                : StatusCause.Unknown;
+            causes[e] = cause;
+            guestReset = cause == StatusCause.GuestWrite && val == 0;
+            lastWrite = null;
+            status = val;
+        }
+        return causes;
+    }
+
+    // Status: common configuration +0x14 (virtio 1.2 §4.1.4.3), virtio-mmio +0x70 (§4.2.2).
+    private static bool IsStatusRegisterWrite(QemuTraceEvent w)
+    {
+        string name = w.Field("name") ?? "";
+        long addr = w.Number("addr") ?? -1;
+        // (x86 traces the common region's addresses absolute; the region is one page.)
+        return (name.StartsWith(VirtioCommonConfig.RegionPrefix, StringComparison.Ordinal) && (addr & 0xfff) == 0x14)
+            || (name == BringUpNormalizer.VirtioMmioRegion && (addr & 0x1ff) == 0x70);
+    }
+
+    // An ECAM write to a function's Command register (offset 4) with Bus Master Enable (bit 2) clear.
+    private static bool ClearsBusMaster(QemuTraceEvent w) =>
+        w.Field("name") == "pcie-mmcfg-mmio" && ((w.Number("addr") ?? -1) & 0xfff) == 4 && ((w.Number("value") ?? 0) & 4) == 0;
+
+    private static void AddQemu(List<TimelineEntry> all, QemuTraceEvent e, bool vhostUser, bool mmio, Dictionary<QemuTraceEvent, StatusCause> causes)
     {
         switch (e.Name)
         {
             case "virtio_set_status":
                 long val = e.Number("val") ?? 0;
-                all.Add(new(e.At, Layer.Qemu, TimelineKind.StatusWrite, "status " + VirtioCommonConfig.DescribeStatus(val),
-                    (mmio ? "virtio_mmio_write" : "virtio_pci_common_write") + " -> virtio_set_status -> " + (!vhostUser ? "virtio_rng_set_status"
-                    : "vu_rng_set_status" + ((val & VirtioCommonConfig.DriverOk) != 0 ? " -> vu_rng_start" : ""))));
+                string write = mmio ? "virtio_mmio_write" : "virtio_pci_common_write";
+                string reset = mmio ? "virtio_mmio_soft_reset" : "virtio_pci_reset";
+                (string text, string function) = causes.GetValueOrDefault(e, StatusCause.Unknown) switch
+                {
+                    StatusCause.GuestWrite => ("", write + " -> virtio_set_status -> " + (!vhostUser ? "virtio_rng_set_status"
+                        : "vu_rng_set_status" + ((val & VirtioCommonConfig.DriverOk) != 0 ? " -> vu_rng_start" : ""))),
+                    StatusCause.TransportReset => (" (the transport's reset after the guest wrote 0)", write + " -> " + reset + " -> virtio_bus_reset -> virtio_reset -> virtio_set_status"),
+                    StatusCause.BusMasterOff => (" (a PCI command write without bus mastering)", "virtio_write_config -> virtio_set_status"),
+                    StatusCause.VmStateChange => (" again (the VM started or stopped)", "vm_state_notify -> virtio_vmstate_change -> virtio_set_status"),
+                    StatusCause.MachineReset => (" (QEMU's own reset, not a guest write)", "virtio_bus_reset -> virtio_reset -> virtio_set_status"),
+                    _ => (" (no write traced that explains it)", "virtio_set_status"),
+                };
+                all.Add(new(e.At, Layer.Qemu, TimelineKind.StatusWrite, "status " + VirtioCommonConfig.DescribeStatus(val) + text, function));
                 break;
             case "vhost_dev_start":
                 all.Add(new(e.At, Layer.Qemu, TimelineKind.VhostDevStart, "vhost_dev_start " + e.Args, "vu_rng_set_status -> vu_rng_start -> vhost_dev_start"));
