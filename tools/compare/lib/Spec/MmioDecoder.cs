@@ -31,7 +31,7 @@ public static class MmioDecoder
                                                  && Offset(e) == DeviceIdOffset && e.Number("value") == EntropyDeviceId)?.Field("mr");
         var decoded = new List<DeviceEvent>();
         var pointers = new DevicePointers();
-        long queueSelect = 0, deviceFeatureSelect = 0, driverFeatureSelect = 0;
+        var selectors = new RegisterSelectors();
         foreach (var e in list)
         {
             if (pointers.Match(e, decoded) is { } other)
@@ -50,11 +50,7 @@ public static class MmioDecoder
                 continue;
             }
             var register = Offsets.GetValueOrDefault(offset, Register.Other);
-            if (write && register == Register.QueueSelect) queueSelect = value;
-            if (write && register == Register.DeviceFeatureSelect) deviceFeatureSelect = value;
-            if (write && register == Register.DriverFeatureSelect) driverFeatureSelect = value;
-            long select = register == Register.DeviceFeature ? deviceFeatureSelect : driverFeatureSelect;
-            decoded.Add(new DeviceEvent(e, write ? DeviceEventKind.Write : DeviceEventKind.Read, register, value, queueSelect, select));
+            decoded.Add(selectors.Access(e, write, register, value));
         }
         return new DeviceTrace(Transport.Mmio, decoded);
     }

@@ -15,7 +15,7 @@ public static class PciModernDecoder
         string region = RegionPrefix + device;
         var decoded = new List<DeviceEvent>();
         var pointers = new DevicePointers();
-        long queueSelect = 0, deviceFeatureSelect = 0, driverFeatureSelect = 0;
+        var selectors = new RegisterSelectors();
         foreach (var e in events)
         {
             if (pointers.Match(e, decoded) is { } other)
@@ -48,11 +48,7 @@ public static class PciModernDecoder
                 VirtioCommonConfig.QueueDevice + 4 => Register.QueueDeviceHi,
                 _ => Register.Other,
             };
-            if (write && register == Register.QueueSelect) queueSelect = value;
-            if (write && register == Register.DeviceFeatureSelect) deviceFeatureSelect = value;
-            if (write && register == Register.DriverFeatureSelect) driverFeatureSelect = value;
-            long select = register == Register.DeviceFeature ? deviceFeatureSelect : driverFeatureSelect;
-            decoded.Add(new DeviceEvent(e, write ? DeviceEventKind.Write : DeviceEventKind.Read, register, value, queueSelect, select));
+            decoded.Add(selectors.Access(e, write, register, value));
         }
         return new DeviceTrace(Transport.PciModern, decoded);
     }
