@@ -58,6 +58,10 @@ namespace GuestOS.Drivers.Pci
 
         public bool IsBridge { get { return HeaderType == PciRegs.PCI_HEADER_TYPE_BRIDGE; } }
 
+        // bus << 8 | device << 3 | function: how the function names itself on the bus, in MSIs
+        // (the ITS's DeviceID) and in interrupt routing (Linux: pci_dev_id).
+        public ushort RequesterId { get { return (ushort)(Bus << 8 | Dev << 3 | Fn); } }
+
         public PciBar Bar(int index)
         {
             if (Bars == null || index < 0 || index >= Bars.Length) return null;
