@@ -75,20 +75,21 @@ namespace GuestOS.Kernel.Arch
             uint vector = wiredVector[irq.Number];
             if (vector != 0)
             {
-                InterruptHandler shared = SharedLine.Attach(handlers[vector], wiredLine[irq.Number], irq, handler, out ReadOnlySpan<byte> why);
+                WiredIrq line = irq;   // as the IOAPIC entry was set when first attached
+                line.Level = IoApic.IsLevel(irq.Number);
+                line.ActiveLow = IoApic.IsActiveLow(irq.Number);
+                InterruptHandler shared = SharedLine.Attach(handlers[vector], line, irq, handler, out ReadOnlySpan<byte> why);
                 if (shared == null) return RefuseWired(irq.Number, why);
                 handlers[vector] = shared;
                 return true;
             }
             if (!AllocateVector(handler, out vector)) return RefuseWired(irq.Number, "no free vector"u8);
             wiredVector[irq.Number] = vector;
-            wiredLine[irq.Number] = irq;
             IoApic.Route(irq.Number, vector, irq.Level, irq.ActiveLow, LocalApic.Id);
             return true;
         }
 
-        private static readonly uint[] wiredVector = new uint[256];     // by GSI: its vector, 0 = none
-        private static readonly WiredIrq[] wiredLine = new WiredIrq[256]; // by GSI: as first attached
+        private static readonly uint[] wiredVector = new uint[256];   // by GSI: its vector, 0 = none
 
         private static bool RefuseWired(uint gsi, ReadOnlySpan<byte> why)
         {
