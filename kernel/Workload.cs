@@ -32,7 +32,7 @@ namespace GuestOS.Kernel
             VirtioRng.ProbeTimeoutNs = CommandLine.Number("rng.timeout_ms"u8, 0) * 1000000;
             if (CommandLine.Is("fault"u8, "avail-head"u8)) Drivers.Virtio.DriverFaults.AvailHeadAt = 20;
             else if (CommandLine.Has("fault"u8) && (Drivers.Virtio.DriverFaults.Active = Fault()) == Drivers.Virtio.DriverFaults.None)
-                Verdict.Fail("unknown fault= (known: avail-head, notify-before-driver-ok, queue-size-odd, feature-after-features-ok, skip-features-ok-read-back, driver-ok-before-queue-enable, queue-enable-zero, reset-no-wait, vector-no-read-back, feature-not-offered, device-readable-buffer)"u8, ExitCode.Fail);
+                Verdict.Fail("unknown fault= (known: avail-head, notify-before-driver-ok, queue-size-odd, feature-after-features-ok, skip-features-ok-read-back, driver-ok-before-queue-enable, queue-enable-zero, reset-no-wait, vector-no-read-back, feature-not-offered, device-readable-buffer, queue-size-above-max, ring-misaligned, skip-acknowledge, features-before-read, no-version-1)"u8, ExitCode.Fail);
 
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();
@@ -65,6 +65,11 @@ namespace GuestOS.Kernel
             if (CommandLine.Is("fault"u8, "vector-no-read-back"u8)) return Drivers.Virtio.DriverFaults.VectorNoReadBack;
             if (CommandLine.Is("fault"u8, "feature-not-offered"u8)) return Drivers.Virtio.DriverFaults.FeatureNotOffered;
             if (CommandLine.Is("fault"u8, "device-readable-buffer"u8)) return Drivers.Virtio.DriverFaults.DeviceReadableBuffer;
+            if (CommandLine.Is("fault"u8, "queue-size-above-max"u8)) return Drivers.Virtio.DriverFaults.QueueSizeAboveMax;
+            if (CommandLine.Is("fault"u8, "ring-misaligned"u8)) return Drivers.Virtio.DriverFaults.RingMisaligned;
+            if (CommandLine.Is("fault"u8, "skip-acknowledge"u8)) return Drivers.Virtio.DriverFaults.SkipAcknowledge;
+            if (CommandLine.Is("fault"u8, "features-before-read"u8)) return Drivers.Virtio.DriverFaults.FeaturesBeforeRead;
+            if (CommandLine.Is("fault"u8, "no-version-1"u8)) return Drivers.Virtio.DriverFaults.NoVersion1;
             return 0;
         }
 

@@ -33,6 +33,11 @@ namespace GuestOS.Drivers.Virtio
         public const uint VectorNoReadBack = 8;           // 4.1.5.1.2 msix-vector-read-back: trust queue_msix_vector without reading it
         public const uint FeatureNotOffered = 9;          // 2.2.1 only-offered-features: also accept bit 0, which virtio-rng never offers
         public const uint DeviceReadableBuffer = 10;      // 5.4.6.1 entropy-device-writable: the first buffer posted is device-readable
+        public const uint QueueSizeAboveMax = 11;         // 4.1.4.3, 4.2.2.2 queue-size-not-above-max: write twice the device's maximum (the ring stays num)
+        public const uint RingMisaligned = 12;            // 2.7 ring-alignment: give the descriptor table's address 8 bytes on
+        public const uint SkipAcknowledge = 13;           // 3.1.1 status-sequence: add DRIVER without ACKNOWLEDGE
+        public const uint FeaturesBeforeRead = 14;        // 3.1.1 features-before-features-ok: write driver_feature (0: nothing accepted) before reading device_feature
+        public const uint NoVersion1 = 15;                // 6.1 accept-version-1: accept what is wanted except VIRTIO_F_VERSION_1
 
         public static uint Active;
 
@@ -44,10 +49,18 @@ namespace GuestOS.Drivers.Virtio
             return true;
         }
 
-        // FeatureNotOffered: the features to write.
-        public static ulong Accept(ulong features) => Fire(FeatureNotOffered) ? features | 1 : features;
+        // FeatureNotOffered, NoVersion1: the features to write.
+        public static ulong Accept(ulong features) =>
+            Fire(FeatureNotOffered) ? features | 1
+            : Fire(NoVersion1) ? features & ~VirtioFeatures.VIRTIO_F_VERSION_1
+            : features;
 
-        // QueueSizeOdd: the queue_size to write for a ring of `num`.
-        public static ushort QueueSize(ushort num) => Fire(QueueSizeOdd) ? (ushort)(num - 1) : num;
+        // QueueSizeOdd, QueueSizeAboveMax: the queue size to write for a ring of `num` on a queue
+        // whose maximum read `max` (twice it is still a power of 2; wraps to 0 at 32768).
+        public static ushort QueueSize(ushort num, uint max) =>
+            Fire(QueueSizeOdd) ? (ushort)(num - 1) : Fire(QueueSizeAboveMax) ? (ushort)(2 * max) : num;
+
+        // RingMisaligned: the descriptor table's address to write.
+        public static ulong DescAddress(ulong desc) => Fire(RingMisaligned) ? desc + 8 : desc;
     }
 }

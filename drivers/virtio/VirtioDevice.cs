@@ -83,7 +83,7 @@ namespace GuestOS.Drivers.Virtio
         {
             DriverError err = virtio_reset_device();
             if (err != DriverError.Ok) return err;
-            virtio_add_status(VirtioStatus.ACKNOWLEDGE);
+            if (!DriverFaults.Fire(DriverFaults.SkipAcknowledge)) virtio_add_status(VirtioStatus.ACKNOWLEDGE);
             virtio_add_status(VirtioStatus.DRIVER);
             return DriverError.Ok;
         }
@@ -97,6 +97,7 @@ namespace GuestOS.Drivers.Virtio
             ulong required = driverRequired | Transport.RequiredFeatures;
             ulong wanted = required | driverOptional | Transport.OptionalFeatures;
 
+            if (DriverFaults.Fire(DriverFaults.FeaturesBeforeRead)) Transport.finalize_features(0);
             DeviceFeatures = Transport.get_features();
             Narrate.Features(this, Step.DeviceFeatures, DeviceFeatures);
             ulong missing = required & ~DeviceFeatures;

@@ -100,6 +100,11 @@ public class CheckGuestTests
     [InlineData("vector-no-read-back", "msix-vector-read-back")]
     [InlineData("feature-not-offered", "only-offered-features")]
     [InlineData("device-readable-buffer", "entropy-device-writable")]
+    [InlineData("queue-size-above-max", "queue-size-not-above-max")]
+    [InlineData("ring-misaligned", "ring-alignment")]
+    [InlineData("skip-acknowledge", "status-sequence")]
+    [InlineData("features-before-read", "features-before-features-ok")]
+    [InlineData("no-version-1", "accept-version-1")]
     public async Task Each_GuestOS_fault_is_flagged_with_exactly_its_rule(string fault, string rule)
     {
         var r = await Check(TargetArch.X86_64, GuestOsArgs(TargetArch.X86_64, $"rng.bytes=4096 rng.timeout_ms=2000 fault={fault}"), idle: TimeSpan.FromSeconds(3));
@@ -118,6 +123,8 @@ public class CheckGuestTests
     [InlineData("notify-before-driver-ok", "no-notify-before-driver-ok")]
     [InlineData("queue-size-odd", "queue-size-power-of-2")]
     [InlineData("feature-not-offered", "only-offered-features")]
+    [InlineData("queue-size-above-max", "queue-size-not-above-max")]
+    [InlineData("ring-misaligned", "ring-alignment")]
     public async Task GuestOS_faults_on_virtio_mmio_are_flagged_with_exactly_their_rule(string fault, string rule)
     {
         var r = await Check(TargetArch.Aarch64, GuestOsArgs(TargetArch.Aarch64, $"rng.bytes=4096 rng.timeout_ms=2000 fault={fault}"), RngKind.BuiltinMmio, idle: TimeSpan.FromSeconds(3));

@@ -165,7 +165,7 @@ namespace GuestOS.Drivers.Virtio
             Virtqueue ring = VringCreate.vring_create_virtqueue(index, want, align, vdev.Features, notifier, out err);
             if (ring == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
 
-            Io.iowrite32(b + VirtioMmioRegs.VIRTIO_MMIO_QUEUE_NUM, DriverFaults.QueueSize((ushort)ring.Num));
+            Io.iowrite32(b + VirtioMmioRegs.VIRTIO_MMIO_QUEUE_NUM, DriverFaults.QueueSize((ushort)ring.Num, num));
             if (Version == 1)
             {
                 // A 32-bit page number: the ring must lie below 16 TiB ("platform bug" in Linux).
@@ -180,7 +180,7 @@ namespace GuestOS.Drivers.Virtio
             }
             else
             {
-                write64(VirtioMmioRegs.VIRTIO_MMIO_QUEUE_DESC_LOW, ring.DescAreaPhys);
+                write64(VirtioMmioRegs.VIRTIO_MMIO_QUEUE_DESC_LOW, DriverFaults.DescAddress(ring.DescAreaPhys));
                 write64(VirtioMmioRegs.VIRTIO_MMIO_QUEUE_AVAIL_LOW, ring.DriverAreaPhys);
                 write64(VirtioMmioRegs.VIRTIO_MMIO_QUEUE_USED_LOW, ring.DeviceAreaPhys);
                 Io.iowrite32(b + VirtioMmioRegs.VIRTIO_MMIO_QUEUE_READY, 1);

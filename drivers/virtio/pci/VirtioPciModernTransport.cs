@@ -75,8 +75,8 @@ namespace GuestOS.Drivers.Virtio
             if (svq == null) return setup_vq_error(index, "cannot create ring"u8, want, err);
 
             // vp_active_vq: the size we really use, then where the three areas are.
-            Vp.vp_modern_set_queue_size(index, DriverFaults.QueueSize((ushort)svq.Num));
-            Vp.vp_modern_queue_address(index, svq.DescAreaPhys, svq.DriverAreaPhys, svq.DeviceAreaPhys);
+            Vp.vp_modern_set_queue_size(index, DriverFaults.QueueSize((ushort)svq.Num, num));
+            Vp.vp_modern_queue_address(index, DriverFaults.DescAddress(svq.DescAreaPhys), svq.DriverAreaPhys, svq.DeviceAreaPhys);
             if (vector != VirtioPciRegs.VIRTIO_MSI_NO_VECTOR && Vp.vp_modern_queue_vector(index, vector) == VirtioPciRegs.VIRTIO_MSI_NO_VECTOR)
             {
                 svq.vring_del_virtqueue();
