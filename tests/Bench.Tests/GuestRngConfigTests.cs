@@ -3,7 +3,7 @@ using Xunit;
 namespace GuestOS.Bench.Tests;
 
 // guest-rng's arguments and the rows they select: --backend-only keeps our backend's own path
-// (its ceiling and the GuestOS default rows with and without busy polling) on both
+// (its ceiling and the GuestOS default rows with and without polling on either side) on both
 // architectures, for short A/B runs.
 public class GuestRngConfigTests
 {
@@ -30,17 +30,19 @@ public class GuestRngConfigTests
         {
             $"{a} Ceiling Backend backend serving alone, 4 x 256 KiB chains",
             $"{a} GuestOS Backend GuestOS, defaults",
-            $"{a} GuestOS Backend GuestOS, defaults, backend --busy-poll-us 0",
+            $"{a} GuestOS Backend {GuestRngBench.NoPollingName}",
         })];
         Assert.Equal(expected, rows);
     }
 
     [Fact]
-    public void The_full_table_has_every_backend_only_row_and_busy_polling_off_is_passed_to_the_backend()
+    public void The_full_table_has_every_backend_only_row_and_no_polling_is_passed_to_both_sides()
     {
         var all = GuestRngBench.Configs(backendOnly: false);
         Assert.True(all.Count > 6 * 2);
         Assert.All(GuestRngBench.Configs(backendOnly: true), c => Assert.Contains(all, a => a with { BackendArgs = null } == c with { BackendArgs = null }));
-        Assert.Equal(["--busy-poll-us", "0"], all.Single(c => c.Arch == "x86_64" && c.Name.EndsWith("--busy-poll-us 0")).BackendArgs!);
+        var noPolling = all.Single(c => c.Arch == "x86_64" && c.Name == GuestRngBench.NoPollingName);
+        Assert.Equal(["--busy-poll-us", "0"], noPolling.BackendArgs!);
+        Assert.Equal("rng.nospin", noPolling.Append);
     }
 }
