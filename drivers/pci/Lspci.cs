@@ -57,16 +57,14 @@ namespace GuestOS.Drivers.Pci
                 Log.Line();
             }
 
-            if (d.Bars != null)
+            d.SizeBars();   // lspci shows every function's, as Linux's scan has sized them all
+            for (int i = 0; i < d.Bars.Length; i++)
             {
-                for (int i = 0; i < d.Bars.Length; i++)
-                {
-                    PciBar b = d.Bars[i];
-                    if (b == null || !b.IsImplemented) continue;
-                    Log.Write("pci:         "u8);
-                    b.Print();
-                    Log.Line();
-                }
+                PciBar b = d.Bars[i];
+                if (b == null || !b.IsImplemented) continue;
+                Log.Write("pci:         "u8);
+                b.Print();
+                Log.Line();
             }
 
             for (int i = 0; i < d.CapCount; i++)

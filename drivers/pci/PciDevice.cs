@@ -22,19 +22,19 @@ namespace GuestOS.Drivers.Pci
         public ushort SubsystemId;
         public byte InterruptPin;       // 0 none, 1..4 = INTA..INTD
 
-        // The BARs (6 for a normal function, 2 for a bridge), decoded and sized on first use.
-        // Linux sizes every function's during the scan (pci_read_bases). Assign mode does too,
-        // to allocate; with firmware's assignments (x86) a function's are sized when something
-        // asks - the driver that binds it (DriverStack), lspci - because sizing turns the
+        // The BARs (6 for a normal function, 2 for a bridge), decoded and sized by SizeBars; null
+        // before. Linux sizes every function's during the scan (pci_read_bases). Assign mode does
+        // too, to allocate; with firmware's assignments (x86) a function's are sized by whoever
+        // needs them - DriverStack before a driver binds it, lspci - because sizing turns the
         // function's decoding off and on, and under TCG QEMU rebuilds its memory map for each
-        // (about half a millisecond): q35's SATA and SMBus functions cost 3 ms of boot.
-        public PciBar[] Bars { get { SizeBars(); return _bars; } set { _bars = value; } }
+        // BAR unmapped and mapped again: q35's SATA and SMBus functions cost 3 ms of boot.
+        public PciBar[] Bars { get; private set; }
         public int BarCount;            // BARs the header type has (set by the scan)
-        private PciBar[] _bars;
 
+        // Configuration writes (the sizing protocol, PciBar.ReadAll), once per function.
         public void SizeBars()
         {
-            if (_bars == null) _bars = BarCount == 0 ? new PciBar[0] : PciBar.ReadAll(this, BarCount);
+            if (Bars == null) Bars = BarCount == 0 ? new PciBar[0] : PciBar.ReadAll(this, BarCount);
         }
 
         public PciDevice Parent;        // the bridge above, null on the root bus
@@ -57,6 +57,10 @@ namespace GuestOS.Drivers.Pci
         public void Write32(uint offset, uint value) { Cfg.Write32(Bus, Dev, Fn, offset, value); }
 
         public bool IsBridge { get { return HeaderType == PciRegs.PCI_HEADER_TYPE_BRIDGE; } }
+
+        // bus << 8 | device << 3 | function: how the function names itself on the bus, in MSIs
+        // (the ITS's DeviceID) and in interrupt routing (Linux: pci_dev_id).
+        public ushort RequesterId { get { return (ushort)(Bus << 8 | Dev << 3 | Fn); } }
 
         public PciBar Bar(int index)
         {

@@ -99,7 +99,36 @@ public class BootPhaseTests
 
         var table = BootPhaseTable.Format(["x86_64", "aarch64"], rows).ToList();
         Assert.Equal(2 + rows.Count, table.Count);
-        Assert.StartsWith("| pci | 6000 | 230 | 3500 | 1500 | 230 | 2000 | translation", table[2 + 5]);
-        Assert.StartsWith("| memory | 1006 | 3 | - | 1006 | 3 | - |", table[2]);
+        Assert.StartsWith("| pci | 6000 | 230 | - | 3500 | 1500 | 230 | - | 2000 | x86_64: 230 trapped accesses", table[2 + 5]);
+        Assert.StartsWith("| memory | 1006 | 3 | - | - | 1006 | 3 | - | - |", table[2]);
+    }
+
+    // The logged boot's counts, beside the timed runs: pci ran twice, 6000 then 3500 us, and its
+    // first run translated 500 TBs, so a TB costs 5 us, and that prices every phase's TBs.
+    [Fact]
+    public void A_translation_profile_prices_each_phases_TBs_at_what_the_second_runs_saved()
+    {
+        var runs = new Dictionary<string, IReadOnlyList<(GuestBootPhases, long)>> { ["x86_64"] = [Run(6000, 3500, 14000)] };
+        var profile = GuestBootPhases.Names.Select(p => new PhaseTranslation(p, p switch { "pci" => 500, "memory" => 100, _ => 10 }, 0,
+                                                                               p == "transport" ? 5 : 0)).ToList();
+        // firmware ran twice too (1923 then 180 us): with its 10 TBs the cost is (2500 + 1743) / 510.
+        double perBlock = (2500 + 1743) / 510.0;
+        var rows = BootPhaseTable.Rows(runs, new Dictionary<string, IReadOnlyList<PhaseTranslation>> { ["x86_64"] = profile });
+        var memory = rows.Single(r => r.Phase == "memory").ByArch["x86_64"];
+        Assert.Equal(100, memory.Blocks);
+        Assert.Equal(100 * perBlock, memory.TranslationUs, 6);
+        Assert.Contains($"x86_64: translation ~{Math.Round(100 * 100 * perBlock / 1006)}% (100 TBs), 3 trapped accesses", rows[0].Bound);
+        var transport = rows.Single(r => r.Phase == "transport");
+        Assert.Equal(5, transport.ByArch["x86_64"].MemoryMapRebuilds);
+        Assert.Contains("5 memory-map rebuilds", transport.Bound);
+        Assert.Equal(500 + 100 + 6 * 10, rows[^1].ByArch["x86_64"].Blocks);
+        Assert.StartsWith("| memory | 1006 | 3 | 100 | - |", BootPhaseTable.Format(["x86_64"], rows).ElementAt(2));
+    }
+
+    [Fact]
+    public void Without_a_phase_run_twice_there_is_no_cost_per_TB()
+    {
+        var phases = new Dictionary<string, BootPhaseFigures> { ["pci"] = new(6000, 230, double.NaN) };
+        Assert.True(double.IsNaN(BootPhaseTable.UsPerBlock(phases, [new PhaseTranslation("pci", 500, 2000, 0)])));
     }
 }

@@ -223,6 +223,8 @@ namespace GuestOS.Tests
             f.PresetBar(1, 0xfe001000);
             f.W16(0x04, 0x0003);
             PciDevice d = PciScan.Enumerate(new PciConfigPort(), null).Single();
+            Assert.Null(d.Bars);   // firmware assigned them: sized only when asked
+            d.SizeBars();
             PciBar[] b = d.Bars;
             Assert.Equal((PciBarKind.Io, 0x20UL, false), (b[0].Kind, b[0].Size, b[0].Prefetchable));
             Assert.Equal((PciBarKind.Mem32, 0x1000UL, 0xfe001000UL), (b[1].Kind, b[1].Size, b[1].Address));

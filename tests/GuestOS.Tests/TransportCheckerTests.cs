@@ -28,6 +28,7 @@ namespace GuestOS.Tests
             _dev = new SimVirtioDevice(opt);
             var m = x86 ? TestMachine.X86(_dev) : TestMachine.Virt(_dev);
             PciDevice d = PciScan.Enumerate(m.Cfg, m.Windows).Single(x => x.VendorId == 0x1af4);
+            d.SizeBars();   // as DriverStack does before a driver binds
             var t = VirtioPciModernTransport.virtio_pci_modern_probe(d, out DriverError e);
             Assert.Equal(DriverError.Ok, e);
             _vdev = new VirtioDevice(t);

@@ -63,6 +63,32 @@ public class MsixTests
         Assert.InRange(s.Interrupts, s.Completions / 2, s.Completions);   // the level line is acknowledged each time
     }
 
+    // Behind a PCIe root port at 00:05.0 the function's INTA reaches the host bridge as the
+    // port's INTA turned by device 0 (pci_common_swizzle), which virt's interrupt-map sends to
+    // SPI 3 + (5 + 0) % 4 = 4. Without the swizzle there is no route and the driver polls.
+    [Fact]
+    public void Behind_a_bridge_INTx_is_routed_through_the_bridges_pin_as_Linux_does()
+    {
+        var run = QemuRunner.Run(new RunOptions
+        {
+            KernelPath = Kernels.Path(TargetArch.Aarch64),
+            Arch = TargetArch.Aarch64,
+            Machine = "virt",
+            Append = $"rng.bytes=64K {LinuxShape}",
+            Timeout = TimeSpan.FromSeconds(120),
+            QemuExtra = ["-object", "rng-random,id=rng0,filename=/dev/urandom",
+                         "-device", "pcie-root-port,id=rp0,bus=pcie.0,chassis=1,addr=0x5",
+                         "-device", "virtio-rng-pci,rng=rng0,vectors=0,bus=rp0"],
+        });
+        Assert.True(run.Passed, run.Report());
+        Assert.Contains(run.Lines, l => l.Text == "devicetree: PCI 0x0028 INTA -> SPI 4 (INTID 36) level (interrupt-map)");
+        Assert.StartsWith("INTx, acknowledged by reading ISR status, INTA# (interrupt line register 0), line 36 (level)", StepLine(run, Step.InterruptLine).Text);
+        Assert.DoesNotContain(NarrationLine.In(run), l => l.Step == Step.Polling);
+        var s = Statistics(run);
+        Assert.Equal(1024, s.Completions);
+        Assert.InRange(s.Interrupts, s.Completions / 2, s.Completions);
+    }
+
     private record Stats(long Completions, long Interrupts, long TakenByCpu);
 
     private static Stats Statistics(RunResult run)

@@ -3,8 +3,11 @@ using GuestOS.Runner;
 
 namespace GuestOS.Bench;
 
-/// <summary>One architecture's figures for a phase: medians over the runs (NaN: never reached / never repeated).</summary>
-public sealed record BootPhaseFigures(double Us, double Accesses, double AgainUs);
+/// <summary>One architecture's figures for a phase: medians over the timed runs (NaN: never reached /
+/// never repeated), and from the one logged boot the TBs QEMU translated and its memory-map rebuilds,
+/// with the translation time those TBs account for at the architecture's cost per TB.</summary>
+public sealed record BootPhaseFigures(double Us, double Accesses, double AgainUs,
+                                      double Blocks = double.NaN, double MemoryMapRebuilds = double.NaN, double TranslationUs = double.NaN);
 
 /// <summary>A row of the boot table: a phase (or "kernel entry to DRIVER_OK"), per architecture, and what bounds it under TCG.</summary>
 public sealed record BootPhaseRow(string Phase, IReadOnlyDictionary<string, BootPhaseFigures> ByArch, string Bound);
@@ -14,41 +17,64 @@ public static class BootPhaseTable
     public const string Total = "kernel entry to DRIVER_OK";
 
     /// <summary>
-    /// What bounds each phase under TCG, from the counts beside it and the phases run twice
-    /// (README, "Boot to DRIVER_OK"): translation shows as a first run far slower than the
-    /// second with no more accesses; trapped accesses as a cost that stays.
+    /// Medians per phase and architecture over the timed runs (each a boot's phases and its
+    /// DRIVER_OK guest time), in boot order, then the total row. With a translation profile for
+    /// an architecture (its logged boot, <see cref="TranslationProfile"/>), each phase also gets
+    /// the TBs translated in it and their cost: the phases run twice (BENCH-BOOT-AGAIN) lose their
+    /// translation the second time, so (first - second) / TBs is what a TB costs on this host.
     /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> Bounds = new Dictionary<string, string>
+    public static IReadOnlyList<BootPhaseRow> Rows(IReadOnlyDictionary<string, IReadOnlyList<(GuestBootPhases Phases, long DriverOkUs)>> runs,
+                                                   IReadOnlyDictionary<string, IReadOnlyList<PhaseTranslation>>? profiles = null)
     {
-        ["memory"] = "first-execution translation (no device access): boot information, GC statics; arm64 also its first device-tree walks",
-        ["banner"] = "console bytes: a status read and a data write each, both trapped, and a host write per byte (arm64: QEMU's PL011 also updates the GIC per byte)",
-        ["clock"] = "x86: one PIT read-back (4 port accesses), no wait once the boot has run 1 ms; arm64: CNTFRQ",
-        ["interrupts"] = "translation, and trapped MMIO: IOAPIC redirection entries / GIC distributor",
-        ["firmware"] = "translation of the MCFG and DSDT (x86) / device-tree (arm64) walks: no accesses; the second run is a fraction",
-        ["pci"] = "translation: the configuration reads are about 1 us each (second run); arm64 also sizes and assigns every BAR",
-        ["transport"] = "QEMU rebuilding its memory map for each command-register change: x86 sizes the bound function's BARs (decoding off, on) and both enable it; capability walk; translation",
-        ["bring-up"] = "status and queue registers (trapped), ring and buffer allocation, MSI-X / ITS routes; translation",
-        [Total] = "BENCH-DRIVER_OK's median (the phases' medians need not add up to it)",
-    };
-
-    /// <summary>Medians per phase and architecture over <paramref name="runs"/> (each a boot's phases
-    /// and its DRIVER_OK guest time), in boot order, then the total row.</summary>
-    public static IReadOnlyList<BootPhaseRow> Rows(IReadOnlyDictionary<string, IReadOnlyList<(GuestBootPhases Phases, long DriverOkUs)>> runs)
-    {
-        var rows = new List<BootPhaseRow>();
-        foreach (var phase in GuestBootPhases.Names)
+        var timed = runs.ToDictionary(r => r.Key, r => GuestBootPhases.Names.ToDictionary(phase => phase, phase => new BootPhaseFigures(
+            RngTable.Median(r.Value.Select(x => Of(x.Phases.Phases, phase, p => p.Us))),
+            RngTable.Median(r.Value.Select(x => Of(x.Phases.Phases, phase, p => p.Accesses))),
+            RngTable.Median(r.Value.Select(x => Of(x.Phases.Again, phase, p => p.Us))))));
+        foreach (var (arch, profile) in profiles ?? new Dictionary<string, IReadOnlyList<PhaseTranslation>>())
         {
-            var byArch = runs.ToDictionary(r => r.Key, r => new BootPhaseFigures(
-                RngTable.Median(r.Value.Select(x => Of(x.Phases.Phases, phase, p => p.Us))),
-                RngTable.Median(r.Value.Select(x => Of(x.Phases.Phases, phase, p => p.Accesses))),
-                RngTable.Median(r.Value.Select(x => Of(x.Phases.Again, phase, p => p.Us)))));
-            rows.Add(new BootPhaseRow(phase, byArch, Bounds[phase]));
+            if (!timed.TryGetValue(arch, out var phases)) continue;
+            double usPerBlock = UsPerBlock(phases, profile);
+            foreach (var t in profile.Where(t => phases.ContainsKey(t.Phase)))
+                phases[t.Phase] = phases[t.Phase] with { Blocks = t.Blocks, MemoryMapRebuilds = t.MemoryMapRebuilds, TranslationUs = t.Blocks * usPerBlock };
         }
-        rows.Add(new BootPhaseRow(Total, runs.ToDictionary(r => r.Key, r => new BootPhaseFigures(
+
+        var rows = GuestBootPhases.Names.Select(phase =>
+        {
+            var byArch = timed.ToDictionary(t => t.Key, t => t.Value[phase]);
+            return new BootPhaseRow(phase, byArch, Bound(byArch));
+        }).ToList();
+        var total = runs.ToDictionary(r => r.Key, r => new BootPhaseFigures(
             RngTable.Median(r.Value.Select(x => (double)x.DriverOkUs)),
-            RngTable.Median(r.Value.Select(x => (double)x.Phases.Phases.Sum(p => p.Accesses))), double.NaN)), Bounds[Total]));
+            RngTable.Median(r.Value.Select(x => (double)x.Phases.Phases.Sum(p => p.Accesses))), double.NaN,
+            rows.Sum(row => row.ByArch[r.Key].Blocks), rows.Sum(row => row.ByArch[r.Key].MemoryMapRebuilds),
+            rows.Sum(row => row.ByArch[r.Key].TranslationUs)));
+        rows.Add(new BootPhaseRow(Total, total, Bound(total)));
         return rows;
     }
+
+    /// <summary>Microseconds per translated TB: what the phases run twice lost the second time,
+    /// over the TBs translated in their first run (NaN without such a phase).</summary>
+    public static double UsPerBlock(IReadOnlyDictionary<string, BootPhaseFigures> phases, IReadOnlyList<PhaseTranslation> profile)
+    {
+        var twice = profile.Where(t => t.Blocks > 0 && phases.TryGetValue(t.Phase, out var f) && !double.IsNaN(f.AgainUs)).ToList();
+        double saved = twice.Sum(t => Math.Max(0, phases[t.Phase].Us - phases[t.Phase].AgainUs));
+        int blocks = twice.Sum(t => t.Blocks);
+        return blocks == 0 ? double.NaN : saved / blocks;
+    }
+
+    /// <summary>What the figures say bounds the phase, per architecture: the share of its time the
+    /// translated TBs account for, and what else it did (register accesses, memory-map rebuilds).</summary>
+    private static string Bound(IReadOnlyDictionary<string, BootPhaseFigures> byArch) =>
+        string.Join("; ", byArch.Where(a => !double.IsNaN(a.Value.Us)).Select(a =>
+        {
+            var f = a.Value;
+            var parts = new List<string>();
+            if (!double.IsNaN(f.TranslationUs))
+                parts.Add($"translation ~{F(Math.Min(100, 100 * f.TranslationUs / f.Us))}% ({F(f.Blocks)} TBs)");
+            if (f.Accesses > 0) parts.Add($"{F(f.Accesses)} trapped accesses");
+            if (f.MemoryMapRebuilds > 0) parts.Add($"{F(f.MemoryMapRebuilds)} memory-map rebuilds");
+            return $"{a.Key}: " + (parts.Count == 0 ? "no translation profile, no accesses" : string.Join(", ", parts));
+        }));
 
     private static double Of(IReadOnlyList<BootPhaseTime> phases, string phase, Func<BootPhaseTime, long> figure)
         => phases.FirstOrDefault(p => p.Phase == phase) is { } p ? figure(p) : double.NaN;
@@ -58,10 +84,10 @@ public static class BootPhaseTable
     /// <summary>One markdown table, the architectures side by side in the order given.</summary>
     public static IEnumerable<string> Format(IReadOnlyList<string> arches, IReadOnlyList<BootPhaseRow> rows)
     {
-        yield return "| phase | " + string.Join(" | ", arches.Select(a => $"{a} us | {a} accesses | {a} us, second run")) + " | bounded under TCG by |";
-        yield return "|---|" + string.Concat(arches.Select(_ => "---:|---:|---:|")) + "---|";
+        yield return "| phase | " + string.Join(" | ", arches.Select(a => $"{a} us | {a} accesses | {a} TBs translated | {a} us, second run")) + " | bounded under TCG by |";
+        yield return "|---|" + string.Concat(arches.Select(_ => "---:|---:|---:|---:|")) + "---|";
         foreach (var r in rows)
             yield return $"| {r.Phase} | " + string.Join(" | ", arches.Select(a => r.ByArch.TryGetValue(a, out var f)
-                ? $"{F(f.Us)} | {F(f.Accesses)} | {F(f.AgainUs)}" : "- | - | -")) + $" | {r.Bound} |";
+                ? $"{F(f.Us)} | {F(f.Accesses)} | {F(f.Blocks)} | {F(f.AgainUs)}" : "- | - | - | -")) + $" | {r.Bound} |";
     }
 }

@@ -119,7 +119,7 @@ namespace GuestOS.Drivers.Virtio
                 if (_handlers[e] != null) continue;
                 PciVectorHandler h = new PciVectorHandler();
                 h.Owner = this;
-                if (!Irq.AllocateMsi(RequesterId, h, out _messages[e])) { why = "the platform has no free MSI"u8; return false; }
+                if (!Irq.AllocateMsi(Pci.RequesterId, h, out _messages[e])) { why = "the platform has no free MSI"u8; return false; }
                 _handlers[e] = h;
             }
             for (uint e = 0; e < needed; e++)
@@ -161,7 +161,11 @@ namespace GuestOS.Drivers.Virtio
             IntxPin = Pci.Read8(PciRegs.PCI_INTERRUPT_PIN);
             IntxLine = Pci.Read8(PciRegs.PCI_INTERRUPT_LINE);
             if (IntxPin < 1 || IntxPin > 4) { why = "the function has no INTx pin"u8; return false; }
-            if (!Irq.RoutePciIntx(RequesterId, IntxPin, IntxLine, out Intx)) { why = "the platform gives no route for the INTx pin"u8; return false; }
+            // The platform routes pins as the host bridge sees them (interrupt-map, _PRT); the
+            // Interrupt Line register, where firmware wrote it, is already the routed line.
+            byte rootPin = IntxPin;
+            PciDevice atRoot = PciSwizzle.pci_common_swizzle(Pci, ref rootPin);
+            if (!Irq.RoutePciIntx(atRoot.RequesterId, rootPin, IntxLine, out Intx)) { why = "the platform gives no route for the INTx pin"u8; return false; }
             PciIntxHandler h = new PciIntxHandler();
             h.Owner = this;
             if (!Irq.AttachWired(Intx, h)) { why = "the platform cannot attach the INTx line"u8; return false; }
@@ -186,7 +190,6 @@ namespace GuestOS.Drivers.Virtio
 
         protected bool MsixEnabled { get { return _msix != null && !_msixOff; } }
 
-        private ushort RequesterId { get { return (ushort)(Pci.Bus << 8 | Pci.Dev << 3 | Pci.Fn); } }
 
         // vp_vring_interrupt / vp_config_changed for one MSI-X vector.
         internal void vp_vector_interrupt(PciVectorHandler h)

@@ -28,8 +28,8 @@ namespace GuestOS.Kernel.Arch
         // PCI INTx on the host bridge's interrupt-map: the child is (phys.hi = bus << 16 |
         // device << 11 | function << 8, phys.mid = phys.lo = 0, pin) (IEEE 1275 PCI binding,
         // and Documentation/devicetree/bindings/pci/host-generic-pci.yaml). The map only covers
-        // functions on the root bus; one behind a bridge would need the bridge's swizzle
-        // (pin + device) % 4 per level, which Linux does in pci_swizzle_interrupt_pin.
+        // functions on the root bus: for one behind bridges the caller asks with the topmost
+        // bridge and the pin turned by each (drivers/pci/PciSwizzle.cs, pci_common_swizzle).
         internal static bool PciIntx(DtNode host, ushort requesterId, byte pin, out WiredIrq irq)
         {
             irq = default;
@@ -37,7 +37,7 @@ namespace GuestOS.Kernel.Arch
             uint firstBus = 0;
             if (DeviceTree.GetProperty(host, "bus-range"u8, out byte* range, out int rangeLength) && rangeLength >= 4)
                 firstBus = DeviceTree.Be32(range);
-            if ((uint)(requesterId >> 8) != firstBus) return Refuse(requesterId, pin, "the function is behind a bridge (no swizzle here)"u8);
+            if ((uint)(requesterId >> 8) != firstBus) return Refuse(requesterId, pin, "the function is not on the root bus (swizzle it to its bridge first)"u8);
             uint* child = stackalloc uint[4];
             child[0] = (uint)requesterId << 8;     // bus << 16 | device << 11 | function << 8
             child[1] = 0; child[2] = 0;
