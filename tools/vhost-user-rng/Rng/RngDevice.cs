@@ -67,6 +67,10 @@ public sealed unsafe class RngDevice
     /// <summary>How long an emptied ring is polled before kicks are re-enabled.</summary>
     public long BusyPollNs { get; }
 
+    /// <summary>Looks at avail->idx in place before handing a polled ring back to the event
+    /// loop: a few microseconds, so another guest's kick waits no longer than that (plus a pass).</summary>
+    public const int PollSpinsInPlace = 256;
+
     /// <summary>Now, on the clock the rate limit follows.</summary>
     public long NowNs() => _clock();
 
@@ -137,7 +141,14 @@ public sealed unsafe class RngDevice
                     // (a poll): keep polling until the deadline, then ask for kicks.
                     long now = _clock();
                     if (completed > 0) ring.PollUntilNs = now + BusyPollNs;
-                    if (now < ring.PollUntilNs) { retryAt = now; polling = true; break; }
+                    if (now < ring.PollUntilNs)
+                    {
+                        // Look again in place for a few microseconds (a look is one load; a
+                        // turn of the loop is two system calls), unless a notification is
+                        // due: the guest may be about to sleep on it.
+                        if (!notify && ring.SpinForAvailable(PollSpinsInPlace)) continue;
+                        retryAt = now; polling = true; break;
+                    }
                 }
                 if (!ring.EnableKickAndRecheck()) break;
             }

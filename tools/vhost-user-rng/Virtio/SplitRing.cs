@@ -104,6 +104,18 @@ public sealed unsafe class SplitRing
         return ReadAvailIdx() != NextAvail;
     }
 
+    /// <summary>Looks for a new available buffer up to <paramref name="looks"/> times, pausing
+    /// between looks (a bounded busy-wait: it never depends on a clock).</summary>
+    public bool SpinForAvailable(int looks)
+    {
+        for (int i = 0; i < looks; i++)
+        {
+            if (HasAvailable()) return true;
+            Thread.SpinWait(1);
+        }
+        return false;
+    }
+
     /// <summary>The head of the next available chain, validated (2.7.6: ring entries are descriptor indexes).</summary>
     public ushort PeekHead()
     {
