@@ -41,7 +41,7 @@ namespace GuestOS.Kernel
                     Log.Write("test wired: line "u8); Log.Dec(irq.Number); Log.Write(irq.Level ? " level"u8 : " edge"u8);
                     Log.Write(" round "u8); Log.Dec(round); Log.Write(" handled after "u8); Log.Dec(waits); Log.Write(" wait(s)"u8); Log.Line();
                 }
-                if (Irq.AttachWired(irq, new Counter())) Verdict.Fail("a second handler was attached to a line that has one"u8, ExitCode.Fail);
+                SecondHandler(irq, counter);
             }
             PciIntxRoutes();
             WiredIrq bogus = default;
@@ -49,9 +49,29 @@ namespace GuestOS.Kernel
             if (Irq.AttachWired(bogus, new Counter())) Verdict.Fail("a line the interrupt controller does not have was attached"u8, ExitCode.Fail);
             bogus.Number = 1; bogus.Valid = false;
             if (Irq.AttachWired(bogus, new Counter())) Verdict.Fail("a line marked not valid was attached"u8, ExitCode.Fail);
-            Log.Write("test wired: refused a second handler, a line the controller does not have and an invalid line"u8); Log.Line();
+            Log.Write("test wired: refused a line the controller does not have and an invalid line"u8); Log.Line();
             if (Interrupts.Unexpected != 0) Verdict.Fail("unexpected interrupts arrived"u8, ExitCode.Fail);
             Verdict.Pass();
+        }
+
+        // A second handler on the line: a level line is shared (PCI INTx, SharedLine) and the next
+        // interrupt runs both handlers; an edge line refuses it.
+        private static void SecondHandler(WiredIrq irq, Counter first)
+        {
+            Counter second = new Counter();
+            bool attached = Irq.AttachWired(irq, second);
+            if (!irq.Level)
+            {
+                if (attached) Verdict.Fail("a second handler was attached to an edge-triggered line"u8, ExitCode.Fail);
+                Log.Write("test wired: line "u8); Log.Dec(irq.Number); Log.Write(" edge refused a second handler"u8); Log.Line();
+                return;
+            }
+            if (!attached) Verdict.Fail("a second handler was refused on a level-triggered line (PCI INTx lines are shared)"u8, ExitCode.Fail);
+            Irq.DisableLocal();
+            Interrupts.RaiseWiredForTest(irq.Number);
+            WaitFor(second, 1);
+            if (first.Count != Rounds + 1) Verdict.Fail("a shared line's interrupt did not run its first handler too"u8, ExitCode.Fail);
+            Log.Write("test wired: line "u8); Log.Dec(irq.Number); Log.Write(" level shared by a second handler, both ran"u8); Log.Line();
         }
 
         // INTA-INTD of devices 1-4 on bus 0, as a firmware that wrote interrupt line 11 would

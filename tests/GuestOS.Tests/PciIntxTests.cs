@@ -54,6 +54,35 @@ namespace GuestOS.Tests
             Assert.Empty(dev.SpecViolations);                        // no queue enabled twice
         }
 
+        // Two functions on IRQ 10 (slots 1 and 3; SeaBIOS alternates 10 and 11): the second
+        // driver shares the line (SharedLine), both handlers run on each interrupt, and each
+        // device is served although the other's ISR read does not lower the line for it.
+        [Fact]
+        public void TwoFunctionsShareOneIntxLine()
+        {
+            var a = new SimVirtioDevice(new SimVirtioOptions { MsixVectors = 0 });
+            var b = new SimVirtioDevice(new SimVirtioOptions { MsixVectors = 0 });
+            var m = TestMachine.X86(a, new SimVirtioDevice(), b);
+            Assert.Equal(DriverError.Ok, DriverStack.Start(m.Cfg, m.Windows, out VirtioRng[] rngs));
+            Assert.Equal(2, LogText.Split("line 10 (level)").Length - 1);
+            VirtioRng ra = rngs.Single(r => ((VirtioPciTransport)r.Transport).Pci.Dev == 1);
+            VirtioRng rb = rngs.Single(r => ((VirtioPciTransport)r.Transport).Pci.Dev == 3);
+            Assert.Equal((VirtioIrqMode.Wired, VirtioIrqMode.Wired), (ra.IrqMode, rb.IrqMode));
+            var gotA = new System.Collections.Generic.List<byte>();
+            var gotB = new System.Collections.Generic.List<byte>();
+            for (int round = 0; round < 4; round++)   // interleaved: each device's interrupts arrive while the other's driver waits
+            {
+                gotA.AddRange(ReadAll(ra, 20000));
+                gotB.AddRange(ReadAll(rb, 20000));
+            }
+            Assert.Equal(a.Produced.Take(80000), gotA);
+            Assert.Equal(b.Produced.Take(80000), gotB);
+            Assert.True(ra.Interrupts > 0 && rb.Interrupts > 0, $"interrupts {ra.Interrupts} and {rb.Interrupts}");
+            Assert.Empty(InterruptController.Errors);
+            Assert.Equal(0, a.Isr);
+            Assert.Equal(0, b.Isr);
+        }
+
         [Fact]
         public void NoRouteForIntxMeansPolling()
         {

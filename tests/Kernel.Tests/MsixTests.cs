@@ -91,6 +91,25 @@ public class MsixTests
         Assert.InRange(s.Interrupts, s.Completions / 2, s.Completions);
     }
 
+    // virt routes INTA of slots 1 and 5 to the same SPI (3 + (slot + pin - 1) % 4 = 4): the
+    // second driver shares the level line (SharedLine, Linux's IRQF_SHARED) instead of polling,
+    // and each interrupt runs both handlers, each reading its own ISR.
+    [Fact]
+    public void Two_functions_share_an_INTx_line_as_Linux_does()
+    {
+        var run = Boot("aarch64", "virt", 2, $"rng.bytes=64K {LinuxShape}",
+                       ["rng-random,id=rng0,filename=/dev/urandom", "virtio-rng-pci,rng=rng0,vectors=0,addr=0x1"],
+                       ["rng-random,id=rng1,filename=/dev/urandom", "virtio-rng-pci,rng=rng1,vectors=0,addr=0x5"]);
+        Assert.True(run.Passed, run.Report());
+        Assert.Equal(2, NarrationLine.In(run).Count(l => l.Step == Step.InterruptLine && l.Text.EndsWith("line 36 (level)")));
+        Assert.DoesNotContain(NarrationLine.In(run), l => l.Step == Step.Polling);
+        foreach (var device in new[] { "virtio_rng.0: ", "virtio_rng.1: " })
+        {
+            var m = Regex.Match(run.Lines.Single(l => l.Text.StartsWith(device)).Text, @"bytes in (\d+) completions, (\d+) interrupts");
+            Assert.True(m.Success && long.Parse(m.Groups[2].Value) > 0, run.Report());
+        }
+    }
+
     private record Stats(long Completions, long Interrupts, long TakenByCpu);
 
     private static Stats Statistics(RunResult run)

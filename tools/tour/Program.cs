@@ -68,7 +68,7 @@ try
     }
     var labels = LabelCheck.Check(LabelCheck.TraceTimeline(result), result.Stops);
     Console.Write(TourRender.LabelsText(labels));
-    string md = TourRender.Markdown(report, title, new SourceLinks(Path.GetFullPath(outDir), options.Repository, Path.GetFullPath(options.QemuBuild)))
+    string md = TourRender.Markdown(report, title, new SourceLinks(Path.GetFullPath(outDir), options.Repository, Path.GetFullPath(options.QemuBuild), linux?.Symbols.Version))
                 + beside + TourRender.LabelsMarkdown(labels);
     File.WriteAllText(Path.Combine(outDir, "tour.md"), md);
     File.WriteAllText(Path.Combine(outDir, "tour.html"), TourRender.Html(md, title));

@@ -140,10 +140,10 @@ namespace GuestOS.Kernel.Arch
         }
 
         // A wired SPI (a device tree `interrupts` or interrupt-map entry) to its handler, with
-        // the trigger type the tree gave; refused when it is no SPI this GIC has, belongs to the
-        // v2m frame's MSIs, or already has a handler. The handler runs before the end of
-        // interrupt (Handle), so a level line is acknowledged at the device before the GIC
-        // looks at it again.
+        // the trigger type the tree gave; refused when it is no SPI this GIC has or belongs to
+        // the v2m frame's MSIs. A level line that has a handler is shared (SharedLine). The
+        // handler runs before the end of interrupt (Handle), so a level line is acknowledged at
+        // the device before the GIC looks at it again.
         internal static bool AttachWired(WiredIrq irq, InterruptHandler handler)
         {
             uint intid = irq.Number;
@@ -151,7 +151,16 @@ namespace GuestOS.Kernel.Arch
             uint lines = gicVersion == 2 ? GicV2.LineCount : GicV3.LineCount;
             if (intid < 32 || intid >= lines || intid >= GicV2.FirstSpecialIntid) return RefuseWired(intid, "not an SPI this GIC has"u8);
             if (gicVersion == 2 && GicV2.IsMsiSpi(intid)) return RefuseWired(intid, "the v2m MSI frame owns it"u8);
-            if (handlers[intid] != null) return RefuseWired(intid, "it already has a handler"u8);
+            if (handlers[intid] != null)
+            {
+                WiredIrq line = irq;
+                line.Level = WiredIsLevel(intid);   // as configured when first attached
+                line.ActiveLow = false;             // GIC SPIs are active high
+                InterruptHandler shared = SharedLine.Attach(handlers[intid], line, irq, handler, out ReadOnlySpan<byte> why);
+                if (shared == null) return RefuseWired(intid, why);
+                handlers[intid] = shared;
+                return true;
+            }
             handlers[intid] = handler;
             if (gicVersion == 2) GicV2.ConfigureSpi(intid, irq.Level);
             else GicV3.ConfigureSpi(intid, irq.Level);

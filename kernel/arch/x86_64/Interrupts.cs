@@ -67,12 +67,23 @@ namespace GuestOS.Kernel.Arch
 
         // A wired line (an IOAPIC GSI) to a fresh vector on this CPU, with the trigger and
         // polarity the platform described; masked until now (IoApic.Add masks every entry).
+        // A level line that has a handler is shared (PCI INTx; SharedLine).
         internal static bool AttachWired(WiredIrq irq, InterruptHandler handler)
         {
             if (!irq.Valid || handler == null) return false;
             if (irq.Number >= 256 || !IoApic.Has(irq.Number)) return RefuseWired(irq.Number, "no IOAPIC has it"u8);
-            if (wiredVector[irq.Number] != 0) return RefuseWired(irq.Number, "it already has a handler"u8);
-            if (!AllocateVector(handler, out uint vector)) return RefuseWired(irq.Number, "no free vector"u8);
+            uint vector = wiredVector[irq.Number];
+            if (vector != 0)
+            {
+                WiredIrq line = irq;   // as the IOAPIC entry was set when first attached
+                line.Level = IoApic.IsLevel(irq.Number);
+                line.ActiveLow = IoApic.IsActiveLow(irq.Number);
+                InterruptHandler shared = SharedLine.Attach(handlers[vector], line, irq, handler, out ReadOnlySpan<byte> why);
+                if (shared == null) return RefuseWired(irq.Number, why);
+                handlers[vector] = shared;
+                return true;
+            }
+            if (!AllocateVector(handler, out vector)) return RefuseWired(irq.Number, "no free vector"u8);
             wiredVector[irq.Number] = vector;
             IoApic.Route(irq.Number, vector, irq.Level, irq.ActiveLow, LocalApic.Id);
             return true;

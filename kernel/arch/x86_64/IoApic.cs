@@ -64,6 +64,9 @@ namespace GuestOS.Kernel.Arch
         internal static bool IsLevel(uint gsi)
             => Find(gsi, out int n, out uint pin) && (Read(n, IOREDTBL + 2 * pin) & LevelTriggered) != 0;
 
+        internal static bool IsActiveLow(uint gsi)
+            => Find(gsi, out int n, out uint pin) && (Read(n, IOREDTBL + 2 * pin) & ActiveLow) != 0;
+
         private static uint Read(int n, uint register)
         {
             Io.iowrite32(regs[n] + IOREGSEL, register);

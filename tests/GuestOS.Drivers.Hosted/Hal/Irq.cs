@@ -87,14 +87,19 @@ namespace GuestOS.Hal.Hosted
         // Knob: whether the platform routes wired interrupts at all.
         public static bool WiredAvailable;
         public static readonly Dictionary<uint, WiredIrq> WiredLines = new Dictionary<uint, WiredIrq>();
-        private static readonly HashSet<uint> Asserted = new HashSet<uint>();
+        private static readonly Dictionary<uint, HashSet<object>> Asserted = new Dictionary<uint, HashSet<object>>();   // by line: who asserts it
         private const uint WiredVectorBase = 0x10000;   // keeps wired lines apart from MSI vectors
 
+        // As the kernel's controllers: a free line takes the handler, a level line that has one
+        // is shared (SharedLine), anything else is refused.
         internal static bool AttachWired(WiredIrq irq, InterruptHandler handler)
         {
-            if (!WiredAvailable || !irq.Valid) return false;
-            WiredLines[irq.Number] = irq;
-            Handlers[WiredVectorBase + irq.Number] = handler;
+            if (!WiredAvailable || !irq.Valid || handler == null) return false;
+            Handlers.TryGetValue(WiredVectorBase + irq.Number, out InterruptHandler current);
+            InterruptHandler attached = SharedLine.Attach(current, current == null ? irq : WiredLines[irq.Number], irq, handler, out _);
+            if (attached == null) return false;
+            if (current == null) WiredLines[irq.Number] = irq;
+            Handlers[WiredVectorBase + irq.Number] = attached;
             return true;
         }
 
@@ -113,10 +118,13 @@ namespace GuestOS.Hal.Hosted
         // A device drives its line: an edge line interrupts once per rising edge; a level line
         // interrupts while asserted, so a handler that does not acknowledge the device is
         // called again (and reported after 100 times, which on metal is an interrupt storm).
-        public static void SetLine(uint number, bool asserted)
+        // Lines are wired-OR: asserted while any device (`source`) asserts it, as PCI INTx.
+        public static void SetLine(uint number, bool asserted, object source)
         {
-            bool was = Asserted.Contains(number);
-            if (asserted) Asserted.Add(number); else Asserted.Remove(number);
+            bool was = Asserted.ContainsKey(number);
+            if (!Asserted.TryGetValue(number, out HashSet<object> by)) Asserted[number] = by = new HashSet<object>();
+            if (asserted) by.Add(source); else by.Remove(source);
+            if (by.Count == 0) Asserted.Remove(number);
             if (!asserted || was || !Handlers.ContainsKey(WiredVectorBase + number)) return;
             Pending.Enqueue(WiredVectorBase + number);
             if (LocalEnabled && !_inHandler) DeliverPending();
@@ -171,7 +179,7 @@ namespace GuestOS.Hal.Hosted
                 uint v = Pending.Dequeue();
                 Taken++;
                 Handlers[v].Handle();
-                if (v >= WiredVectorBase && Asserted.Contains(v - WiredVectorBase) && WiredLines[v - WiredVectorBase].Level)
+                if (v >= WiredVectorBase && Asserted.ContainsKey(v - WiredVectorBase) && WiredLines[v - WiredVectorBase].Level)
                 {
                     if (++_levelRepeats > 100) { Errors.Add($"level line {v - WiredVectorBase} still asserted after 100 handler runs: the device is never acknowledged"); Asserted.Remove(v - WiredVectorBase); }
                     else Pending.Enqueue(v);

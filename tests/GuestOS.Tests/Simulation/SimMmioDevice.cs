@@ -119,7 +119,7 @@ namespace GuestOS.Tests.Simulation
                     Acks++;
                     if ((v & ~InterruptStatus) != 0) Violation($"InterruptACK 0x{v:x} acknowledges bits not in InterruptStatus 0x{InterruptStatus:x}");
                     InterruptStatus &= ~v;
-                    if (InterruptStatus == 0) InterruptController.SetLine(Line, false);
+                    if (InterruptStatus == 0) InterruptController.SetLine(Line, false, this);
                     return;
                 case 0x070: StatusWrite((byte)v); return;
                 case 0x080: Desc = (Desc & ~0xFFFFFFFFUL) | v; return;
@@ -188,7 +188,7 @@ namespace GuestOS.Tests.Simulation
             Status = 0; InterruptStatus = 0; DriverFeatures = 0; QueueNum = 0; QueuePfn = 0; QueueReady = 0;
             Desc = Driver = Device = 0; Ring = null; _kicked = false; _featuresRead0 = _featuresRead1 = false;
             QueueLiveAtStart = false;
-            InterruptController.SetLine(Line, false);
+            InterruptController.SetLine(Line, false, this);
         }
 
         public void Tick()
@@ -201,7 +201,7 @@ namespace GuestOS.Tests.Simulation
             if (Ring.Interrupts != before)
             {
                 InterruptStatus |= 1;                        // VIRTIO_MMIO_INT_VRING
-                InterruptController.SetLine(Line, true);
+                InterruptController.SetLine(Line, true, this);
             }
         }
     }

@@ -199,7 +199,7 @@ namespace GuestOS.Tests.Simulation
             switch (r)
             {
                 case "common": return CommonRead(rel, width);
-                case "isr": { byte v = Isr; Isr = 0; InterruptController.SetLine(Config[0x3C], false); return v; }
+                case "isr": { byte v = Isr; Isr = 0; InterruptController.SetLine(Config[0x3C], false, this); return v; }
                 case "device": return 0;
                 case "notify": Violation("read from notify region"); return 0;
             }
@@ -257,7 +257,7 @@ namespace GuestOS.Tests.Simulation
                 case 12: return q?.MaxSize ?? 0;
                 case 14: return QueueSelect;
                 case 18: if (Status == 0) _resetUnconfirmed = false; return Status;
-                case 19: { byte v = Isr; Isr = 0; InterruptController.SetLine(Config[0x3C], false); return v; }
+                case 19: { byte v = Isr; Isr = 0; InterruptController.SetLine(Config[0x3C], false, this); return v; }
                 case 20: if (!MsixOn) Violation("legacy config_msix_vector read while MSI-X is off (it is device configuration then)"); return ConfigMsixVector;
                 case 22: if (!MsixOn) Violation("legacy queue_msix_vector read while MSI-X is off"); return q?.MsixVector ?? 0xFFFF;
             }
@@ -505,7 +505,7 @@ namespace GuestOS.Tests.Simulation
         {
             Isr |= isrBit;
             if (Msix != null && Msix.Enabled) Msix.Notify(vector);
-            else if (((Config[0x05] << 8 | Config[0x04]) & 0x400) == 0 && Config[0x3D] != 0) InterruptController.SetLine(Config[0x3C], true);
+            else if (((Config[0x05] << 8 | Config[0x04]) & 0x400) == 0 && Config[0x3D] != 0) InterruptController.SetLine(Config[0x3C], true, this);
         }
 
         public override void Tick()

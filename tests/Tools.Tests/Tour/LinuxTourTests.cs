@@ -34,6 +34,19 @@ public class LinuxTourTests
         Assert.Equal("vring_interrupt", handler.Frames[0].Function);
     }
 
+    // Linux's frames name files in its source tree; they link to the stable tree at the package's
+    // upstream version, the C# and QEMU links stay as they were.
+    [Fact]
+    public void Linuxs_frames_link_to_the_stable_tree_at_the_packages_version()
+    {
+        string outDir = Path.Combine(Path.GetTempPath(), "tour-links");
+        var links = new SourceLinks(outDir, Support.Repository.Root, null, "6.1.192-3");
+        string md = TourRender.Markdown(Report(GuestProbes.Linux), "title", links);
+        Assert.Matches(@"at \[drivers/char/hw_random/virtio-rng\.c:\d+\]\(https://git\.kernel\.org/pub/scm/linux/kernel/git/stable/linux\.git/tree/drivers/char/hw_random/virtio-rng\.c\?h=v6\.1\.192#n\d+\)", md);
+        Assert.Contains("(https://git.kernel.org/pub/scm/linux/kernel/git/stable/linux.git/tree/lib/iomap.c?h=v6.1.192#n207)", md);
+        Assert.DoesNotContain("git.kernel.org", TourRender.Markdown(Report(GuestProbes.Linux), "title", new SourceLinks(outDir, Support.Repository.Root, null)));
+    }
+
     [Fact]
     public void The_guests_chain_runs_from_the_drivers_probe_to_the_store()
     {

@@ -8,18 +8,31 @@ namespace GuestOS.Tour;
 /// Maps a frame's file to a link target relative to the output directory: QEMU's files
 /// ("../hw/virtio/virtio.c", relative to its build directory) into the fetched source tree,
 /// the guest's C# files (absolute paths in the kernel's DWARF) and the backend's (repository-
-/// relative) into the repository. Null when the file is not there (glibc's, say).
+/// relative) into the repository. Linux's (relative to its source tree, as Debian's vmlinux
+/// names them: "drivers/virtio/virtio.c") into the stable tree at the package's upstream
+/// version (<paramref name="linuxVersion"/>, "6.1.192-3" -> tag v6.1.192; Debian's own patches
+/// rarely touch these files, so the line is the one that ran). Null when the file is not there
+/// (glibc's, say).
 /// </summary>
-public sealed class SourceLinks(string outputDirectory, string repository, string? qemuBuildDirectory)
+public sealed class SourceLinks(string outputDirectory, string repository, string? qemuBuildDirectory, string? linuxVersion = null)
 {
+    public const string LinuxStableTree = "https://git.kernel.org/pub/scm/linux/kernel/git/stable/linux.git/tree/";
+
     public string? Target(string? file, int? line, bool qemu)
     {
         if (file is null) return null;
         string full = qemu
             ? (qemuBuildDirectory is null ? file : Path.GetFullPath(Path.Combine(qemuBuildDirectory, file)))
             : Path.GetFullPath(Path.Combine(repository, file));
-        if (!File.Exists(full)) return null;
+        if (!File.Exists(full)) return qemu ? null : LinuxTarget(file, line);
         return Path.GetRelativePath(outputDirectory, full) + (line is { } l ? $"#L{l}" : "");
+    }
+
+    private string? LinuxTarget(string file, int? line)
+    {
+        if (linuxVersion is null || Path.IsPathRooted(file) || file.Contains("..", StringComparison.Ordinal)) return null;
+        string tag = "v" + linuxVersion.Split('-')[0];
+        return $"{LinuxStableTree}{file}?h={tag}" + (line is { } l ? $"#n{l}" : "");
     }
 }
 
