@@ -13,6 +13,7 @@ namespace GuestOS.Kernel
     //   rng.bufsize=N  bytes per device-writable buffer (default: 1 MiB in flight over the queue)
     //   rng.buffers=N  buffers kept in flight (default: the whole queue, up to 8; at most 64)
     //   rng.poll       no interrupts: poll the used ring
+    //   rng.nospin     sleep for a completion at once, without spinning on the used ring first
     //   rng.timeout_ms=N  fail a read that sees no completion for N ms (default 10 s)
     //   rng.bench=N    benchmark mode: read N bytes from virtio_rng.0 as fast as possible
     //   rng.seconds=N  soak: read from virtio_rng.0 for N seconds, checking buffer accounting
@@ -29,6 +30,7 @@ namespace GuestOS.Kernel
             VirtioRng.ProbeBufferSize = (uint)CommandLine.Number("rng.bufsize"u8, 0);
             VirtioRng.ProbeBuffers = (uint)CommandLine.Number("rng.buffers"u8, 0);
             VirtioRng.ProbePolling = CommandLine.Has("rng.poll"u8);
+            VirtioRng.ProbeNoSpin = CommandLine.Has("rng.nospin"u8);
             VirtioRng.ProbeTimeoutNs = CommandLine.Number("rng.timeout_ms"u8, 0) * 1000000;
             if (CommandLine.Is("fault"u8, "avail-head"u8)) Drivers.Virtio.DriverFaults.AvailHeadAt = 20;
             else if (CommandLine.Has("fault"u8) && (Drivers.Virtio.DriverFaults.Active = Fault()) == Drivers.Virtio.DriverFaults.None)

@@ -59,6 +59,47 @@ namespace GuestOS.Tests
             Assert.Empty(InterruptController.Errors);
         }
 
+        // The spin before sleeping (VirtioRng.SpinNs): a device that completes within it is
+        // never waited on with an interrupt; one that takes longer is slept on as before. In
+        // virtual time each Cpu.Relax is 1 us and one device tick, so 20 ticks fall inside the
+        // 200 us spin and 1000 do not.
+        [Theory]
+        [InlineData(20, true)]
+        [InlineData(1000, false)]
+        public void TheReaderSpinsOnTheUsedRingBeforeSleeping_AndSleepsOnlyWhenTheDeviceIsSlower(int delayTicks, bool withinTheSpin)
+        {
+            VirtioRng.ProbeNoSpin = false;
+            var (rng, dev) = Up(new SimVirtioDevice { CompletionDelayTicks = delayTicks });
+            Assert.Equal(VirtioRng.SpinNs, rng.SpinTimeNs);
+            Assert.Equal(dev.Produced.Take(3000000), Read(rng, 3000000));   // 3 x the 1 MiB in flight: the reader waits again and again
+            if (withinTheSpin)
+            {
+                Assert.Equal(0UL, rng.Interrupts);
+                Assert.True(rng.SpinHits >= 3, $"{rng.SpinHits} waits ended by spinning");
+            }
+            else
+            {
+                Assert.Equal(0UL, rng.SpinHits);
+                Assert.True(rng.Interrupts >= 3, $"{rng.Interrupts} interrupts");
+            }
+            Assert.Equal(rng.Interrupts, InterruptController.Taken);
+            Assert.Equal(0UL, rng.Vdev.Spurious);
+            Assert.Equal(0, rng.BuffersUnaccounted);
+            Assert.Empty(dev.SpecViolations);
+            Assert.Empty(InterruptController.Errors);
+        }
+
+        [Fact]
+        public void WithNoSpinTheReaderSleepsAtOnce()
+        {
+            VirtioRng.ProbeNoSpin = true;
+            var (rng, dev) = Up(new SimVirtioDevice { CompletionDelayTicks = 20 });
+            Assert.Equal(0UL, rng.SpinTimeNs);
+            Assert.Equal(dev.Produced.Take(3000000), Read(rng, 3000000));
+            Assert.Equal(0UL, rng.SpinHits);
+            Assert.True(rng.Interrupts >= 3, $"{rng.Interrupts} interrupts");
+        }
+
         // A device that stops answering while the driver sleeps on its interrupt: the wake-up
         // timer ends the sleep at the deadline, the read fails with Timeout having consumed
         // nothing, and reading goes on once the device answers again.

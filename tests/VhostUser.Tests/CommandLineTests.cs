@@ -37,6 +37,8 @@ public class CommandLineTests
         Assert.Null(o.MaxBytes);
         Assert.Null(o.RngSource);   // the built-in CSPRNG
         Assert.Equal(0, o.Verbosity);
+        Assert.Equal(200u, o.BusyPollUs);
+        Assert.Equal(0u, Options.Parse(new[] { "-s", "/s", "--busy-poll-us", "0" }).BusyPollUs);   // kicks asked for at once
     }
 
     [Theory]
@@ -49,6 +51,7 @@ public class CommandLineTests
     [InlineData("-c 'two' is not a number", "-s", "/s", "-c", "two")]
     [InlineData("-m '0' is not a number from 1", "-s", "/s", "-m", "0")]
     [InlineData("--max-bytes 2 split across 3 sockets leaves less than one byte per socket", "-s", "/s", "-c", "3", "--max-bytes", "2")]
+    [InlineData("--busy-poll-us '1000001' is not a number from 0 to 1000000", "-s", "/s", "--busy-poll-us", "1000001")]
     [InlineData("unknown option '--bogus'", "-s", "/s", "--bogus")]
     [InlineData("-s needs a value", "-s")]
     public void BadCommandLines_AreRejectedWithAClearMessage(string expected, params string[] args)

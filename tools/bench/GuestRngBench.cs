@@ -15,8 +15,12 @@ namespace GuestOS.Bench;
 //   ceilings   the host's /dev/urandom read rate (what QEMU's built-in device reads from) and
 //              the backend's own serve rate with no guest (RngDevice.Serve on 4 x 256 KiB chains);
 //   Linux 6.1  dd from /dev/hwrng, on the built-in device and on our backend;
-//   GuestOS    rng.bench=N: defaults on each device, and our backend at other buffer sizes (the
-//              best one is reported beside the defaults). Each boot also copies as much again
+//   GuestOS    rng.bench=N: defaults on each device, our backend with event suppression off
+//              on both sides (backend --busy-poll-us 0: a kick for every buffer posted to an
+//              idle ring; rng.nospin: the reader sleeps on an interrupt at once), and our
+//              backend at other buffer sizes (the best one is reported beside the defaults).
+//              `guest-rng [runs] --backend-only` keeps just our backend's ceiling and its two
+//              default rows, for short A/B runs. Each boot also copies as much again
 //              with no device (BENCH-COPY): "x guest copy" is how close the device path comes
 //              to the guest's own copy under TCG.
 // GuestOS's MB/s is guest time (BENCH-START to BENCH-END on its own clock); Linux's busybox has
@@ -31,11 +35,29 @@ public static class GuestRngBench
 
     // Transport "mmio": the device on virtio-mmio (version 2) instead of virtio-pci - microvm on
     // x86_64, virt's virtio-mmio slots on aarch64 - so DRIVER_OK and MB/s compare the transports.
-    private sealed record Config(string Arch, RowKind Kind, EntropyDevice Device, string Name, string Append = "", string Transport = "pci");
+    // BackendArgs: more arguments for our backend (after its socket).
+    public sealed record Config(string Arch, RowKind Kind, EntropyDevice Device, string Name, string Append = "", string Transport = "pci",
+                                string[]? BackendArgs = null);
 
-    public static int Run(string[] args)
+    public const string BackendOnly = "--backend-only";
+
+    /// <summary>The arguments after "guest-rng": [runs] [--backend-only], in either order.</summary>
+    public static (int Runs, bool BackendOnly) ParseArgs(IReadOnlyList<string> args)
     {
-        int runs = args.Length > 1 ? int.Parse(args[1]) : 3;
+        int runs = 3;
+        bool backendOnly = false;
+        foreach (string a in args)
+        {
+            if (a == BackendOnly) backendOnly = true;
+            else if (int.TryParse(a, out int n) && n > 0) runs = n;
+            else throw new FormatException($"guest-rng: '{a}' is neither a number of runs (1 or more) nor {BackendOnly}");
+        }
+        return (runs, backendOnly);
+    }
+
+    /// <summary>The rows measured, in the order each run measures them.</summary>
+    public static List<Config> Configs(bool backendOnly)
+    {
         var configs = new List<Config>();
         foreach (var arch in Arches)
         {
@@ -45,12 +67,26 @@ public static class GuestRngBench
             configs.Add(new(arch, RowKind.Linux, EntropyDevice.Backend, "Linux 6.1, dd from /dev/hwrng"));
             configs.Add(new(arch, RowKind.GuestOS, EntropyDevice.BuiltIn, "GuestOS, defaults"));
             configs.Add(new(arch, RowKind.GuestOS, EntropyDevice.Backend, "GuestOS, defaults"));
+            configs.Add(new(arch, RowKind.GuestOS, EntropyDevice.Backend, NoPollingName, "rng.nospin", BackendArgs: ["--busy-poll-us", "0"]));
             foreach (uint size in OtherBufferSizes)
                 configs.Add(new(arch, RowKind.GuestOS, EntropyDevice.Backend, $"GuestOS, rng.bufsize={size}", $"rng.bufsize={size}"));
             string mmio = arch == "x86_64" ? "virtio-mmio on microvm" : "virtio-mmio";
             configs.Add(new(arch, RowKind.GuestOS, EntropyDevice.BuiltIn, $"GuestOS, defaults, {mmio}", Transport: "mmio"));
             configs.Add(new(arch, RowKind.GuestOS, EntropyDevice.Backend, $"GuestOS, defaults, {mmio}", Transport: "mmio"));
         }
+        if (backendOnly)
+            configs.RemoveAll(c => c.Device != EntropyDevice.Backend || c.Kind == RowKind.Linux || IsBufferSizeRow(c) || c.Transport != "pci");
+        return configs;
+    }
+
+    public const string NoPollingName = "GuestOS, defaults but no polling (backend --busy-poll-us 0, rng.nospin)";
+
+    private static bool IsBufferSizeRow(Config c) => c.Append.StartsWith("rng.bufsize=", StringComparison.Ordinal);
+
+    public static int Run(string[] args)
+    {
+        var (runs, backendOnly) = ParseArgs(args[1..]);
+        var configs = Configs(backendOnly);
         var samples = configs.ToDictionary(c => c, _ => new List<RngSample>());
         var shapes = new Dictionary<Config, string>();
         for (int i = 0; i < runs; i++)
@@ -67,8 +103,9 @@ public static class GuestRngBench
         {
             RngRow RowOf(Config c) => RngTable.Row(c.Arch, c.Kind, c.Device, c.Name, shapes[c], samples[c]);
             var mine = configs.Where(c => c.Arch == arch).ToList();
-            rows.AddRange(mine.Where(c => c.Append == "").Select(RowOf));
-            var best = RngTable.Best(mine.Where(c => c.Kind == RowKind.GuestOS && c.Device == EntropyDevice.Backend && c.Transport == "pci").Select(RowOf));
+            rows.AddRange(mine.Where(c => !IsBufferSizeRow(c)).Select(RowOf));
+            if (backendOnly) continue;
+            var best = RngTable.Best(mine.Where(c => c.Kind == RowKind.GuestOS && c.Device == EntropyDevice.Backend && c.Transport == "pci" && (c.Append == "" || IsBufferSizeRow(c))).Select(RowOf));
             rows.Add(best with { Name = $"GuestOS, best buffer size ({best.Shape})" });
         }
         var table = RngTable.WithRatios(rows);
@@ -113,7 +150,7 @@ public static class GuestRngBench
 
     private static (RngSample, string) MeasureGuestOS(Config c)
     {
-        var backend = c.Device == EntropyDevice.Backend ? VhostUserRngBackend.StartAsync(Paths.Backend).GetAwaiter().GetResult() : null;
+        var backend = c.Device == EntropyDevice.Backend ? VhostUserRngBackend.StartAsync(Paths.Backend, c.BackendArgs).GetAwaiter().GetResult() : null;
         try
         {
             var cpu = new WindowCpu(backend != null);

@@ -1,5 +1,5 @@
 // tools/bench, run by `make bench`: each benchmark prints its tables and writes them as JSON under build/bench.
-//   `guest-rng [runs]`: the entropy devices against ceilings and Linux 6.1, one table per architecture (GuestRngBench);
+//   `guest-rng [runs] [--backend-only]`: the entropy devices against ceilings and Linux 6.1, one table per architecture (GuestRngBench);
 //   `guest-boot [runs]`: kernel entry to DRIVER_OK phase by phase, both architectures (GuestBootBench);
 //   `many-guests [--minutes M]`: one backend, three guests, then one of them hostile (ManyGuestsBench).
 Func<string[], int>? bench = args.Length == 0 ? null : args[0] switch
@@ -11,7 +11,7 @@ Func<string[], int>? bench = args.Length == 0 ? null : args[0] switch
 };
 if (bench is null)
 {
-    Console.Error.WriteLine("usage: bench guest-rng [runs] | guest-boot [runs] | many-guests [--minutes M]");
+    Console.Error.WriteLine("usage: bench guest-rng [runs] [--backend-only] | guest-boot [runs] | many-guests [--minutes M]");
     return 2;
 }
 try { return bench(args); }

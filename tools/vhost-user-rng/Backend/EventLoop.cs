@@ -14,6 +14,7 @@ public sealed class EventLoop : IDisposable
     private readonly Epoll _epoll = new();
     private readonly Dictionary<ulong, Action> _handlers = new();
     private readonly List<LoopTimer> _timers = new();
+    private readonly List<LoopTimer> _dueScratch = new();
     private readonly int _stopFd;
     private readonly Log _log;
     private readonly Func<long> _clock;
@@ -67,7 +68,12 @@ public sealed class EventLoop : IDisposable
     {
         while (!_stopping)
         {
-            int n = _epoll.Wait(MillisecondsUntilNextTimer());
+            int timeoutMs = MillisecondsUntilNextTimer();
+            int n = _epoll.Wait(timeoutMs);
+            // A timer due at once with nothing else pending is a ring being busy-polled: let
+            // any thread waiting for this CPU run first (QEMU's vCPU or main loop, on a small
+            // host), as Linux's vhost stops polling on need_resched().
+            if (n == 0 && timeoutMs == 0) Libc.sched_yield();
             for (int i = 0; i < n && !_stopping; i++)
             {
                 ulong token = _epoll.TokenAt(i);
@@ -102,9 +108,13 @@ public sealed class EventLoop : IDisposable
         bool anyDue = false;
         foreach (var t in _timers) anyDue |= t.DueNs <= now;
         if (!anyDue) return;
-        foreach (var timer in _timers.ToArray())   // callbacks may create or destroy timers
+        // Callbacks may create or destroy timers, so walk a copy; a reused one, since a ring
+        // being busy-polled comes through here on every turn of the loop.
+        _dueScratch.Clear();
+        foreach (var t in _timers) if (t.DueNs <= now) _dueScratch.Add(t);
+        foreach (var timer in _dueScratch)
         {
-            if (timer.DueNs > now) continue;
+            if (timer.DueNs > now) continue;   // re-armed or cancelled by an earlier callback
             timer.Cancel();
             Invoke(timer.Callback);
         }

@@ -57,7 +57,7 @@ public sealed class RngBackend : IDisposable
         TokenBucket? bucket = options.BytesPerSocket is ulong bytes
             ? new TokenBucket(bytes, options.PeriodMs * 1_000_000UL, Loop.NowNs())
             : null;
-        return new RngDevice(_source, bucket, Loop.NowNs);
+        return new RngDevice(_source, bucket, Loop.NowNs, options.BusyPollUs * 1000L);
     }
 
     /// <summary>Serves until <see cref="Stop"/> (or until an inherited connected fd closes).</summary>

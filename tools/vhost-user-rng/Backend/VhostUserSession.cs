@@ -410,6 +410,19 @@ public sealed unsafe class VhostUserSession : IDisposable
             if (errno != 0) _log.Warn(_name, $"vring {ring.Index}: signalling the call fd failed: {Libc.ErrnoText(errno)}");
             else if (_log.RingEnabled) _log.Ring(_name, $"vring {ring.Index}: call");
         }
+        if (result.Polling)
+        {
+            // Empty, kicks still off: look again on the loop's next turn, after whatever
+            // else is pending (other guests' kicks and messages).
+            if (!ring.Polling && _log.RingEnabled)
+                _log.Ring(_name, $"vring {ring.Index}: polling for more buffers, up to {_device.BusyPollNs / 1000} us, before asking for a kick");
+            ring.Polling = true;
+            _events.ServeLater(ring.Index, result.RetryAtNs);
+            return;
+        }
+        if (ring.Polling && result.RetryAtNs == RngDevice.ServeResult.NoRetry && _log.RingEnabled)
+            _log.Ring(_name, $"vring {ring.Index}: no buffer for {_device.BusyPollNs / 1000} us of polling; kicks re-enabled");
+        ring.Polling = false;
         if (result.RetryAtNs != RngDevice.ServeResult.NoRetry)
         {
             if (_log.RingEnabled)

@@ -67,6 +67,10 @@ public sealed class Vring
     /// <summary>The laid-out ring, once size, addresses and memory table are all known and valid.</summary>
     public SplitRing? Ring { get; set; }
 
+    /// <summary>Served and found empty with kicks still off: the device polls it (RngDevice's
+    /// busy polling) until it gets a buffer or the poll times out. For the log only.</summary>
+    public bool Polling { get; set; }
+
     // --- transitions ------------------------------------------------------------------------
 
     /// <summary>SET_VRING_KICK. vhost-user.rst starts a ring "upon receiving a kick"; QEMU hands
@@ -84,6 +88,7 @@ public sealed class Vring
     {
         if (Ring is not null) Base = Ring.NextAvail;
         Ring = null;
+        Polling = false;
         Phase = VringPhase.Broken;
         BrokenReason = reason;
     }
@@ -96,6 +101,7 @@ public sealed class Vring
     {
         if (Ring is not null) Base = Ring.NextAvail;
         Ring = null;
+        Polling = false;
         Num = 0;
         Addr = null;
         Phase = VringPhase.Stopped;

@@ -16,6 +16,7 @@ public sealed class OptionsException : Exception
 public sealed class Options
 {
     public const uint MaxPeriodMs = 65536;
+    public const uint MaxBusyPollUs = 1_000_000;
     public const int MaxSocketCount = 1024;
 
     public string? SocketPath { get; private set; }
@@ -30,6 +31,7 @@ public sealed class Options
     public bool Help { get; private set; }
     public int Verbosity { get; private set; }
     public bool LogTimestamps { get; private set; }
+    public uint BusyPollUs { get; private set; } = (uint)(Rng.RngDevice.DefaultBusyPollNs / 1000);
 
     /// <summary>The socket paths: the -s path with 0..count-1 appended, as vhost-device-rng does.</summary>
     public IReadOnlyList<string> SocketPaths
@@ -60,6 +62,9 @@ public sealed class Options
                                    (default: no limit)
           -f, --rng-source PATH    read entropy from PATH (e.g. /dev/urandom, /dev/hwrng)
                                    instead of the built-in CSPRNG
+              --busy-poll-us N     keep polling an emptied ring for N microseconds before
+                                   asking the guest for a kick, 0..1000000 (default 200;
+                                   0: ask at once). Other guests are served meanwhile.
               --allow-unsealed-memory
                                    accept guest memory that is not sealed against shrinking
                                    (e.g. memory-backend-file); a frontend truncating it could
@@ -97,6 +102,7 @@ public sealed class Options
                 case "-p": case "--period": o.PeriodMs = (uint)ParseNumber(name, Value(), 1, MaxPeriodMs); break;
                 case "-m": case "--max-bytes": o.MaxBytes = ParseNumber(name, Value(), 1, ulong.MaxValue); break;
                 case "-f": case "--rng-source": o.RngSource = NonEmpty(name, Value()); break;
+                case "--busy-poll-us": o.BusyPollUs = (uint)ParseNumber(name, Value(), 0, MaxBusyPollUs); break;
                 case "--fd": o.Fd = (int)ParseNumber(name, Value(), 0, int.MaxValue); break;
                 case "--connect": o.Connect = true; break;
                 case "--allow-unsealed-memory": o.AllowUnsealedMemory = true; break;

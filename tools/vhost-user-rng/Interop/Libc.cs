@@ -141,6 +141,7 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, SetLastError = true)] public static partial int epoll_ctl(int epfd, int op, int fd, void* ev);
     [LibraryImport(Lib, SetLastError = true)] public static partial int epoll_wait(int epfd, void* events, int maxevents, int timeout);
     [LibraryImport(Lib, SetLastError = true)] public static partial int poll(pollfd* fds, nuint nfds, int timeout);
+    [LibraryImport(Lib)] public static partial int sched_yield();
     [LibraryImport(Lib, SetLastError = true)] public static partial nint read(int fd, void* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial nint write(int fd, void* buf, nuint count);
     [LibraryImport(Lib, SetLastError = true)] public static partial int close(int fd);

@@ -1,6 +1,15 @@
 // The entropy device (virtio 1.2, 5.4): one queue of device-writable buffers, each of which
 // the device fills with at least one random byte (5.4.6.2). This class serves one ring until
 // it is empty, the rate limit is reached, or the entropy source runs dry.
+//
+// Busy polling (Linux's vhost busyloop_timeout): a ring that was just served is likely to get
+// its next buffer within tens of microseconds (the guest re-posts each buffer as soon as it
+// has copied it out). Asking for a kick then costs the guest a trapped MMIO write and an
+// eventfd write, and us a wake-up, per buffer. So an emptied ring keeps kicks off for
+// BusyPollNs: the pass ends as if deferred, the event loop runs everything else that is
+// pending and calls again, and only when the ring has stayed empty that long are kicks
+// re-enabled (with the re-check that closes the race, 2.7.10). A rate-limited ring is not
+// polled: its budget, not kicks, sets its pace, and its timer serves it when the budget allows.
 
 using System;
 using VhostUserRng.Memory;
@@ -36,22 +45,38 @@ public sealed unsafe class RngDevice
     /// <summary>How long to wait before asking a dry entropy source again.</summary>
     public const long SourceRetryNs = 10_000_000;
 
+    /// <summary>The default busy-poll time: longer than the guest takes to copy out one
+    /// default buffer under TCG (256 KiB at 2-5 GB/s, 50-130 us), so a guest reading flat out
+    /// is served without kicks; short against a pass (MaxBytesPerPass, about 1 ms).</summary>
+    public const long DefaultBusyPollNs = 200_000;
+
     private readonly IEntropySource _source;
     private readonly TokenBucket? _bucket;
     private readonly Func<long> _clock;
 
-    public RngDevice(IEntropySource source, TokenBucket? bucket, Func<long> clock)
+    /// <summary><paramref name="busyPollNs"/>: how long an emptied ring is polled before kicks
+    /// are re-enabled; 0 re-enables them at once. Ignored with a rate limit.</summary>
+    public RngDevice(IEntropySource source, TokenBucket? bucket, Func<long> clock, long busyPollNs = 0)
     {
         _source = source;
         _bucket = bucket;
         _clock = clock;
+        BusyPollNs = bucket is null ? busyPollNs : 0;
     }
+
+    /// <summary>How long an emptied ring is polled before kicks are re-enabled.</summary>
+    public long BusyPollNs { get; }
+
+    /// <summary>Looks at avail->idx in place before handing a polled ring back to the event
+    /// loop: a few microseconds, so another guest's kick waits no longer than that (plus a pass).</summary>
+    public const int PollSpinsInPlace = 256;
 
     /// <summary>Now, on the clock the rate limit follows.</summary>
     public long NowNs() => _clock();
 
-    /// <summary>The outcome of one pass over a ring.</summary>
-    public readonly record struct ServeResult(int Completed, bool Notify, long RetryAtNs, ulong Bytes = 0)
+    /// <summary>The outcome of one pass over a ring. <see cref="Polling"/>: the ring is empty
+    /// but kicks are still off; call again at <see cref="RetryAtNs"/> (now) to poll it.</summary>
+    public readonly record struct ServeResult(int Completed, bool Notify, long RetryAtNs, ulong Bytes = 0, bool Polling = false)
     {
         /// <summary>No retry needed: the ring is empty and a kick will wake us.</summary>
         public const long NoRetry = long.MaxValue;
@@ -68,6 +93,7 @@ public sealed unsafe class RngDevice
         ulong bytes = 0;
         bool notify = false;
         long retryAt = ServeResult.NoRetry;
+        bool polling = false;
         try
         {
             while (true)
@@ -108,7 +134,23 @@ public sealed unsafe class RngDevice
                     unpublished = 0;
                     notify |= ring.ShouldNotify();
                 }
-                if (retryAt != ServeResult.NoRetry || !ring.EnableKickAndRecheck()) break;
+                if (retryAt != ServeResult.NoRetry) break;
+                if (BusyPollNs > 0)
+                {
+                    // Empty. Served something: poll for BusyPollNs from now. Served nothing
+                    // (a poll): keep polling until the deadline, then ask for kicks.
+                    long now = _clock();
+                    if (completed > 0) ring.PollUntilNs = now + BusyPollNs;
+                    if (now < ring.PollUntilNs)
+                    {
+                        // Look again in place for a few microseconds (a look is one load; a
+                        // turn of the loop is two system calls), unless a notification is
+                        // due: the guest may be about to sleep on it.
+                        if (!notify && ring.SpinForAvailable(PollSpinsInPlace)) continue;
+                        retryAt = now; polling = true; break;
+                    }
+                }
+                if (!ring.EnableKickAndRecheck()) break;
             }
         }
         catch (VirtqueueException)
@@ -116,7 +158,7 @@ public sealed unsafe class RngDevice
             if (unpublished > 0) ring.PublishUsed();
             throw;
         }
-        return new ServeResult(completed, notify, retryAt, bytes);
+        return new ServeResult(completed, notify, retryAt, bytes, polling);
     }
 
     /// <summary>Writes entropy into the collected segments, in chain order, at most <paramref name="limit"/>

@@ -46,6 +46,11 @@ public sealed unsafe class SplitRing
     /// <summary>Value used->idx has (or will have once published).</summary>
     public ushort NextUsed { get; private set; }
 
+    /// <summary>Until when (monotonic ns) the device polls this ring with kicks off, rather
+    /// than asking for a kick (RngDevice's busy polling); kept here because it belongs to the
+    /// ring and is forgotten with it.</summary>
+    public long PollUntilNs { get; set; }
+
     /// <summary>Where a descriptor was read from: entry <see cref="Index"/> of the descriptor
     /// table, or of the indirect table that descriptor <see cref="IndirectTableOf"/> points to
     /// (-1 for the descriptor table itself), in the chain starting at <see cref="Head"/>.</summary>
@@ -97,6 +102,18 @@ public sealed unsafe class SplitRing
     {
         if (_availIdxSeen != NextAvail) return true;
         return ReadAvailIdx() != NextAvail;
+    }
+
+    /// <summary>Looks for a new available buffer up to <paramref name="looks"/> times, pausing
+    /// between looks (a bounded busy-wait: it never depends on a clock).</summary>
+    public bool SpinForAvailable(int looks)
+    {
+        for (int i = 0; i < looks; i++)
+        {
+            if (HasAvailable()) return true;
+            Thread.SpinWait(1);
+        }
+        return false;
     }
 
     /// <summary>The head of the next available chain, validated (2.7.6: ring entries are descriptor indexes).</summary>
