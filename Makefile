@@ -91,9 +91,17 @@ $(BUILD)/boot/%.o: boot/$(ARCH)/%.S | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	clang --target=$(CLANG_TARGET) -g -c $< -o $@
 
-$(KERNEL): $(BUILD)/kernel.o $(BOOT_O) linker.ld
-	ld.lld -static -nostdlib -z max-page-size=4096 -z norelro --no-rosegment \
+# The entropy copy's loops must not cross a page under TCG (tools/link/hot-code-pad.sh): link,
+# ask for the padding that keeps them inside one, and link again with it when it is not 0.
+HOT_CODE := kernel_GuestOS_Drivers_Mem__forward kernel_GuestOS_Drivers_Mem__backward
+LINK_KERNEL = ld.lld -static -nostdlib -z max-page-size=4096 -z norelro --no-rosegment \
 	  --defsym=KERNEL_BASE=$(KERNEL_BASE) -T linker.ld -Map=$(BUILD)/kernel.map -o $@ $(BOOT_O) $(BUILD)/kernel.o
+$(KERNEL): $(BUILD)/kernel.o $(BOOT_O) linker.ld tools/link/hot-code-pad.sh
+	$(LINK_KERNEL) --defsym=HOT_CODE_PAD=0
+	@pad=$$(llvm-nm -S $@ | sh tools/link/hot-code-pad.sh $(HOT_CODE)) || { rm -f $@; exit 1; }; \
+	if [ "$$pad" -ne 0 ]; then \
+	  echo "$(ARCH) kernel: linked again with $$pad bytes before the managed code, so that the copy loops stay inside a page"; \
+	  $(LINK_KERNEL) --defsym=HOT_CODE_PAD=$$pad; fi
 	@literals=$$(grep -o '<FieldRvaData [^>]*Length="[0-9]*"' $(BUILD)/kernel.map.xml | sed 's/.*Length="//; s/"//' | awk '{ n += $$1 } END { print n + 0 }'); \
 	llvm-size $@ | awk -v lit=$$literals 'NR==2 { printf "$(ARCH) kernel: %d bytes loaded (text %d, including %d of u8 literals, + data %d), bss %d\n", $$1+$$2, $$1, lit, $$2, $$3 }'
 
