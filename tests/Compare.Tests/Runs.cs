@@ -21,12 +21,12 @@ public static class Runs
     public static Task<GuestTrace> LinuxAsync(TargetArch arch, RngKind rng = RngKind.Builtin) =>
         TracedRun.RunAsync("Linux 6.1", Linux(arch).Options(4096), rng, TraceFile("linux"), Backend);
 
-    public static Task<GuestTrace> GuestOsAsync(TargetArch arch, RngKind rng = RngKind.Builtin, int bytes = 4096) =>
+    public static Task<GuestTrace> GuestOsAsync(TargetArch arch, RngKind rng = RngKind.Builtin, int bytes = 4096, string append = "") =>
         TracedRun.RunAsync("GuestOS", new RunOptions
         {
             KernelPath = GuestOsKernel(arch),
             Arch = arch,
-            Append = $"rng.bytes={bytes}",
+            Append = $"rng.bytes={bytes} {append}".Trim(),
             Timeout = TimeSpan.FromSeconds(120),
         }, rng, TraceFile("guestos"), Backend);
 
