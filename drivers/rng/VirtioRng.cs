@@ -20,8 +20,8 @@ namespace GuestOS.Drivers.Rng
     // the reader is about to sleep. Before sleeping the reader spins on the used ring for up to
     // SpinNs (rng.nospin: not at all): a device working on our buffers completes one within
     // tens of microseconds, sooner than an interrupt's round trip, so a busy ring needs no
-    // interrupt either (Linux: NAPI busy polling, napi_busy_loop). The device fills "one or more" bytes (§5.4.6.1): short
-    // fills are normal, 0 is an error. Buffer size and count are settings (rng.bufsize,
+    // interrupt either (Linux: NAPI busy polling, napi_busy_loop). The device fills "one or
+    // more" bytes (§5.4.6.1): short fills are normal, 0 is an error. Buffer size and count are settings (rng.bufsize,
     // rng.buffers); rng.buffers=1 rng.bufsize=64 is Linux's shape.
     //
     // Concurrency: the interrupt handler and Read both touch the ring, so Read runs with local
