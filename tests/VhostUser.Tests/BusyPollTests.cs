@@ -6,6 +6,7 @@
 // the guest's view is checked as a driver computes it: vring_need_event on avail_event.
 
 using VhostUser.Tests.Frontend;
+using VhostUserRng.Protocol;
 using VhostUserRng.Virtio;
 using Xunit;
 
@@ -48,6 +49,35 @@ public class BusyPollTests
         guest.Frontend.Sync();
         Assert.Equal(1, backend.Log.Count("vring 0: kick"));
         Assert.False(backend.Log.Contains(GaveUp));
+    }
+
+    // Without EVENT_IDX a driver kicks unless used->flags says VIRTQ_USED_F_NO_NOTIFY (2.7.7.2):
+    // the flag is up while the ring is polled, and down again (with the re-check) when the poll
+    // gives up, as Linux's vhost_disable_notify / vhost_enable_notify do.
+    [Fact]
+    public void WithoutEventIdx_TheNoNotifyFlagIsUpWhileThePollLasts()
+    {
+        var clock = new FakeClock();
+        using var backend = new BackendHarness(clock, "-vv");
+        using var guest = new TestGuest(backend.Socket(0));
+        guest.Start(VhostUserFeatures.Offered & ~(1UL << VhostUserFeatures.VIRTIO_RING_F_EVENT_IDX));
+        Assert.Equal(64u, guest.PostAndWait(TestGuest.BufferArea, 64).Len);
+        backend.Log.AssertContains(Polling);
+        Assert.Equal(SplitRing.VIRTQ_USED_F_NO_NOTIFY, guest.Driver.UsedFlags);
+
+        for (int n = 1; n <= 8; n++)   // what a driver does: kick only without the flag
+        {
+            guest.Driver.WriteDesc(guest.NextSlot, TestGuest.BufferArea + 0x100UL * (ulong)(n % 4), 64);
+            guest.Driver.Publish(guest.NextSlot);
+            Assert.Equal(SplitRing.VIRTQ_USED_F_NO_NOTIFY, guest.Driver.UsedFlags);
+            AssertUsed(guest);
+        }
+        clock.Advance(PollNs);
+        backend.Log.AssertContains(GaveUp);
+        Assert.Equal(0, guest.Driver.UsedFlags);
+        Assert.Equal((ushort)0, guest.Driver.AvailEvent);   // untouched without EVENT_IDX
+        guest.Frontend.Sync();
+        Assert.Equal(1, backend.Log.Count("vring 0: kick"));
     }
 
     [Fact]

@@ -81,6 +81,9 @@ public sealed class GuestDriver
         return (_ram.ReadU32(at), _ram.ReadU32(at + 4));
     }
 
+    /// <summary>used->flags: VIRTQ_USED_F_NO_NOTIFY asks the driver not to kick (without EVENT_IDX).</summary>
+    public ushort UsedFlags => _ram.ReadU16(UsedGpa);
+
     /// <summary>used->ring[num]: the device's avail_event.</summary>
     public ushort AvailEvent => _ram.ReadU16(UsedGpa + 4 + 8UL * Num);
 

@@ -147,6 +147,7 @@ public sealed unsafe class RngDevice
                         // turn of the loop is two system calls), unless a notification is
                         // due: the guest may be about to sleep on it.
                         if (!notify && ring.SpinForAvailable(PollSpinsInPlace)) continue;
+                        ring.DisableKicks();
                         retryAt = now; polling = true; break;
                     }
                 }

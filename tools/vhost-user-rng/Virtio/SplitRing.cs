@@ -26,6 +26,7 @@ public sealed unsafe class SplitRing
     public const uint MaxQueueSize = 32768;
 
     public const ushort VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
+    public const ushort VIRTQ_USED_F_NO_NOTIFY = 1;
 
     private readonly GuestMemory _memory;
     private readonly byte* _desc;
@@ -81,6 +82,7 @@ public sealed unsafe class SplitRing
     }
 
     private ref ushort AvailFlags => ref *(ushort*)_avail;
+    private ref ushort UsedFlags => ref *(ushort*)_used;
     private ref ushort AvailIdx => ref *(ushort*)(_avail + 2);
     private ref ushort AvailRing(int i) => ref *(ushort*)(_avail + 4 + 2 * i);
     private ref ushort UsedEvent => ref *(ushort*)(_avail + 4 + 2 * Num);          // avail->ring[num]
@@ -241,15 +243,25 @@ public sealed unsafe class SplitRing
         (ushort)(newIdx - eventIdx - 1) < (ushort)(newIdx - oldIdx);
 
     /// <summary>
-    /// Before going idle: with EVENT_IDX ask for a kick at the next entry (avail_event =
-    /// next avail, 2.7.10) and re-check avail->idx after a full fence, since the driver may
-    /// have published just before seeing the new avail_event. True if there is more to do.
-    /// Without EVENT_IDX the device never suppresses kicks, so there is no race to close.
+    /// While the device polls the ring: ask the driver not to kick. With EVENT_IDX nothing to
+    /// do, since avail_event stays where it was until <see cref="EnableKickAndRecheck"/> moves
+    /// it; without, set VIRTQ_USED_F_NO_NOTIFY (2.7.7.2; Linux's vhost_disable_notify).
+    /// </summary>
+    public void DisableKicks()
+    {
+        if (!_eventIdx) Volatile.Write(ref UsedFlags, VIRTQ_USED_F_NO_NOTIFY);
+    }
+
+    /// <summary>
+    /// Before going idle: ask for a kick at the next entry (EVENT_IDX: avail_event = next
+    /// avail, 2.7.10; without: clear VIRTQ_USED_F_NO_NOTIFY) and re-check avail->idx after a
+    /// full fence, since the driver may have published just before it saw the change (Linux's
+    /// vhost_enable_notify). True if there is more to do.
     /// </summary>
     public bool EnableKickAndRecheck()
     {
-        if (!_eventIdx) return false;
-        Volatile.Write(ref AvailEvent, NextAvail);
+        if (_eventIdx) Volatile.Write(ref AvailEvent, NextAvail);
+        else Volatile.Write(ref UsedFlags, 0);
         Interlocked.MemoryBarrier();
         return ReadAvailIdx() != NextAvail;
     }
