@@ -6,6 +6,9 @@ namespace GuestOS.Kernel.Boot
     // them: the first `count`, in ascending address order (an insertion sort: at most 32).
     internal static class MmioSlots
     {
+        // More than a platform describes (QEMU virt has 32, microvm at most 24); beyond, ignored.
+        internal const int Max = 32;
+
         internal static VirtioMmioSlot[] Sorted(VirtioMmioSlot[] found, int count)
         {
             VirtioMmioSlot[] sorted = new VirtioMmioSlot[count];

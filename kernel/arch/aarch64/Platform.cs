@@ -101,9 +101,13 @@ namespace GuestOS.Kernel.Arch
         // The device-tree walk itself, uncached (the boot benchmark times it twice).
         internal static VirtioMmioSlot[] FindVirtioMmioSlots()
         {
-            int count = DeviceTree.FindAllCompatible("virtio,mmio"u8, new DtNode[0]);
-            DtNode[] nodes = new DtNode[count];
-            DeviceTree.FindAllCompatible("virtio,mmio"u8, nodes);
+            DtNode[] nodes = new DtNode[MmioSlots.Max];
+            int count = DeviceTree.FindAllCompatible("virtio,mmio"u8, nodes);
+            if (count > MmioSlots.Max)
+            {
+                Log.Write("devicetree: more than 32 virtio,mmio nodes: the rest ignored"u8); Log.Line();
+                count = MmioSlots.Max;
+            }
             VirtioMmioSlot[] slots = new VirtioMmioSlot[count];
             int kept = 0;
             for (int i = 0; i < count; i++)

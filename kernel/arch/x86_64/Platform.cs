@@ -40,7 +40,6 @@ namespace GuestOS.Kernel.Arch
         // Multiboot or PVH, and with -device virtio-rng-device its printed command line is
         // exactly what -append gave (tests/Kernel.Tests/WiredInterruptTests checks this).
         // Linux finds them the same way: drivers/virtio/virtio_mmio.c's acpi_match_table.
-        private const int MaxSlots = 32;
         private static VirtioMmioSlot[] mmioSlots;
 
         internal static VirtioMmioSlot[] VirtioMmioSlots()
@@ -61,7 +60,7 @@ namespace GuestOS.Kernel.Arch
         // The DSDT walk itself, uncached (the boot benchmark times it twice).
         internal static unsafe VirtioMmioSlot[] FindVirtioMmioSlots()
         {
-            VirtioMmioSlot[] found = new VirtioMmioSlot[MaxSlots];
+            VirtioMmioSlot[] found = new VirtioMmioSlot[MmioSlots.Max];
             int count = 0;
             byte* dsdt = Acpi.FindDsdt(Acpi.Rsdp);
             if (dsdt != null)
@@ -74,10 +73,10 @@ namespace GuestOS.Kernel.Arch
                     Log.Write("); no virtio-mmio devices found before it"u8); Log.Line();
                 }
             }
-            if (count > MaxSlots)
+            if (count > MmioSlots.Max)
             {
                 Log.Write("acpi: DSDT: more than 32 virtio-mmio devices: the rest ignored"u8); Log.Line();
-                count = MaxSlots;
+                count = MmioSlots.Max;
             }
             return MmioSlots.Sorted(found, count);
         }
