@@ -34,7 +34,12 @@ namespace GuestOS.Kernel
             VirtioRng.ProbeTimeoutNs = CommandLine.Number("rng.timeout_ms"u8, 0) * 1000000;
             if (CommandLine.Is("fault"u8, "avail-head"u8)) Drivers.Virtio.DriverFaults.AvailHeadAt = 20;
             else if (CommandLine.Has("fault"u8) && (Drivers.Virtio.DriverFaults.Active = Fault()) == Drivers.Virtio.DriverFaults.None)
-                Verdict.Fail("unknown fault= (known: avail-head, notify-before-driver-ok, queue-size-odd, feature-after-features-ok, skip-features-ok-read-back, driver-ok-before-queue-enable, queue-enable-zero, reset-no-wait, vector-no-read-back, feature-not-offered, device-readable-buffer, queue-size-above-max, ring-misaligned, skip-acknowledge, features-before-read, no-version-1)"u8, ExitCode.Fail);
+            {
+                Log.Write("fault= names: avail-head"u8);
+                for (uint f = 1; f <= Drivers.Virtio.DriverFaults.Last; f++) { Log.Write(", "u8); Log.Write(Drivers.Virtio.DriverFaults.Name(f)); }
+                Log.Line();
+                Verdict.Fail("unknown fault= (its names are listed above)"u8, ExitCode.Fail);
+            }
 
             Drivers.Pci.PciConfigAccess config = Platform.PciConfig(ref boot);
             Drivers.Pci.PciHostWindows windows = Platform.PciWindows();
@@ -57,21 +62,8 @@ namespace GuestOS.Kernel
         // fault=NAME: the rule-breaking option it names (drivers/virtio/DriverFaults.cs), or 0.
         private static uint Fault()
         {
-            if (CommandLine.Is("fault"u8, "notify-before-driver-ok"u8)) return Drivers.Virtio.DriverFaults.NotifyBeforeDriverOk;
-            if (CommandLine.Is("fault"u8, "queue-size-odd"u8)) return Drivers.Virtio.DriverFaults.QueueSizeOdd;
-            if (CommandLine.Is("fault"u8, "feature-after-features-ok"u8)) return Drivers.Virtio.DriverFaults.FeatureAfterFeaturesOk;
-            if (CommandLine.Is("fault"u8, "skip-features-ok-read-back"u8)) return Drivers.Virtio.DriverFaults.SkipFeaturesOkReadBack;
-            if (CommandLine.Is("fault"u8, "driver-ok-before-queue-enable"u8)) return Drivers.Virtio.DriverFaults.DriverOkBeforeQueueEnable;
-            if (CommandLine.Is("fault"u8, "queue-enable-zero"u8)) return Drivers.Virtio.DriverFaults.QueueEnableZero;
-            if (CommandLine.Is("fault"u8, "reset-no-wait"u8)) return Drivers.Virtio.DriverFaults.ResetNoWait;
-            if (CommandLine.Is("fault"u8, "vector-no-read-back"u8)) return Drivers.Virtio.DriverFaults.VectorNoReadBack;
-            if (CommandLine.Is("fault"u8, "feature-not-offered"u8)) return Drivers.Virtio.DriverFaults.FeatureNotOffered;
-            if (CommandLine.Is("fault"u8, "device-readable-buffer"u8)) return Drivers.Virtio.DriverFaults.DeviceReadableBuffer;
-            if (CommandLine.Is("fault"u8, "queue-size-above-max"u8)) return Drivers.Virtio.DriverFaults.QueueSizeAboveMax;
-            if (CommandLine.Is("fault"u8, "ring-misaligned"u8)) return Drivers.Virtio.DriverFaults.RingMisaligned;
-            if (CommandLine.Is("fault"u8, "skip-acknowledge"u8)) return Drivers.Virtio.DriverFaults.SkipAcknowledge;
-            if (CommandLine.Is("fault"u8, "features-before-read"u8)) return Drivers.Virtio.DriverFaults.FeaturesBeforeRead;
-            if (CommandLine.Is("fault"u8, "no-version-1"u8)) return Drivers.Virtio.DriverFaults.NoVersion1;
+            for (uint f = 1; f <= Drivers.Virtio.DriverFaults.Last; f++)
+                if (CommandLine.Is("fault"u8, Drivers.Virtio.DriverFaults.Name(f))) return f;
             return 0;
         }
 

@@ -1,3 +1,5 @@
+using System;
+
 namespace GuestOS.Drivers.Virtio
 {
     // Rules broken on purpose, so that learners and tests can watch what the device (QEMU, or
@@ -38,6 +40,28 @@ namespace GuestOS.Drivers.Virtio
         public const uint SkipAcknowledge = 13;           // 3.1.1 status-sequence: add DRIVER without ACKNOWLEDGE
         public const uint FeaturesBeforeRead = 14;        // 3.1.1 features-before-features-ok: write driver_feature (0: nothing accepted) before reading device_feature
         public const uint NoVersion1 = 15;                // 6.1 accept-version-1: accept what is wanted except VIRTIO_F_VERSION_1
+        public const uint Last = NoVersion1;
+
+        // The name `fault=NAME` gives each on the kernel command line.
+        public static ReadOnlySpan<byte> Name(uint fault) => fault switch
+        {
+            NotifyBeforeDriverOk => "notify-before-driver-ok"u8,
+            QueueSizeOdd => "queue-size-odd"u8,
+            FeatureAfterFeaturesOk => "feature-after-features-ok"u8,
+            SkipFeaturesOkReadBack => "skip-features-ok-read-back"u8,
+            DriverOkBeforeQueueEnable => "driver-ok-before-queue-enable"u8,
+            QueueEnableZero => "queue-enable-zero"u8,
+            ResetNoWait => "reset-no-wait"u8,
+            VectorNoReadBack => "vector-no-read-back"u8,
+            FeatureNotOffered => "feature-not-offered"u8,
+            DeviceReadableBuffer => "device-readable-buffer"u8,
+            QueueSizeAboveMax => "queue-size-above-max"u8,
+            RingMisaligned => "ring-misaligned"u8,
+            SkipAcknowledge => "skip-acknowledge"u8,
+            FeaturesBeforeRead => "features-before-read"u8,
+            NoVersion1 => "no-version-1"u8,
+            _ => default,
+        };
 
         public static uint Active;
 

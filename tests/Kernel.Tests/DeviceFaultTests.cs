@@ -15,6 +15,20 @@ namespace GuestOS.Kernel.Tests;
 //   it up again, and the backend serves it again.
 public class DeviceFaultTests
 {
+    // A misspelt fault= fails the boot before any device is touched and lists every name the
+    // kernel knows (drivers/virtio/DriverFaults.Name), so the list cannot fall behind the faults.
+    [Fact]
+    public void An_unknown_fault_is_refused_with_every_known_name()
+    {
+        var run = Boot("x86_64", "q35", 2, "fault=queue-size-evn", Rng(0, ",disable-legacy=on"));
+        Assert.Equal(RunOutcome.Fail, run.Outcome);
+        Assert.True(run.Printed("fault= names: avail-head, notify-before-driver-ok, queue-size-odd, feature-after-features-ok, " +
+                                "skip-features-ok-read-back, driver-ok-before-queue-enable, queue-enable-zero, reset-no-wait, " +
+                                "vector-no-read-back, feature-not-offered, device-readable-buffer, queue-size-above-max, " +
+                                "ring-misaligned, skip-acknowledge, features-before-read, no-version-1"), run.Report());
+        Assert.True(run.Printed("GUESTOS-VERDICT: FAIL unknown fault= (its names are listed above)"), run.Report());
+    }
+
     [Theory]
     [InlineData("x86_64", "q35")]
     [InlineData("aarch64", "virt")]
