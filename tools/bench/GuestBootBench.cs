@@ -30,7 +30,7 @@ public static class GuestBootBench
                     KernelPath = kernels[arch].GuestOS,
                     Arch = TargetArchNames.Parse(arch),
                     Append = "rng.bench=1M quiet",
-                    QemuExtra = BuiltInRng,
+                    QemuExtra = GuestRngBench.BuiltInDevice,
                     Timeout = TimeSpan.FromSeconds(120),
                 });
                 if (!run.Passed) throw new InvalidOperationException($"{arch}: the guest failed\n{run.Report()}");
@@ -88,8 +88,6 @@ public static class GuestBootBench
         return 0;
     }
 
-    private static readonly string[] BuiltInRng = ["-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0,disable-legacy=on"];
-
     // The boot as the timed runs make it, with a smaller window after DRIVER_OK (the log of
     // every TB run is ~60-200 MB per boot), read as it is and then deleted.
     private static IReadOnlyList<PhaseTranslation> Profile(string arch, string kernel)
@@ -104,7 +102,7 @@ public static class GuestBootBench
                 KernelPath = kernel,
                 Arch = TargetArchNames.Parse(arch),
                 Append = "rng.bench=64K quiet",
-                QemuExtra = [.. BuiltInRng, .. TranslationProfile.QemuOptions(log)],
+                QemuExtra = [.. GuestRngBench.BuiltInDevice, .. TranslationProfile.QemuOptions(log)],
                 Timeout = TimeSpan.FromSeconds(120),
             });
             if (!run.Passed) throw new InvalidOperationException($"{arch}: the logged guest failed\n{run.Report()}");

@@ -136,7 +136,8 @@ public static class GuestRngBench
         _ => MeasureGuestOS(c),
     };
 
-    private static IReadOnlyList<string> BuiltInDevice =>
+    /// <summary>QEMU's built-in virtio-rng-pci (modern only) on the host's /dev/urandom.</summary>
+    public static IReadOnlyList<string> BuiltInDevice =>
         ["-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0,disable-legacy=on"];
 
     private static readonly string[] MmioVersion2 = ["-global", "virtio-mmio.force-legacy=false"];
